@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# podcam: the kernel module (kbuild, "Example 2" of
+# Documentation/kbuild/modules.rst: the top-level Kbuild holds obj-m) and the
+# userspace programs (pkg-config, strict warnings).
+#
+#   make                  module and programs
+#   make deps             install the Debian packages the build and tests need
+#   make check            deps, build, every test; ends with "N passed, N failed"
+#   make demo             build, boot the VM, fire a delivery, show the photo
+#   make install DESTDIR=...
+
+VERSION := 0.1
+
+# Debian's 6.1 headers: the newest installed, never the running kernel.
+KVER ?= $(shell ls -1d /usr/src/linux-headers-*-amd64 2>/dev/null | \
+	sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+
+BUILD ?= build
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEVDIR ?= $(PREFIX)/lib/udev
+DESTDIR ?=
+
+CC ?= gcc
+CXX ?= g++
+PKG_CONFIG ?= pkg-config
+PKGS := libsystemd libturbojpeg libexif inih json-c libcurl libgpiod libsodium
+CXX_PKGS := libcamera
+
+CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wvla \
+	-Wpointer-arith -Wwrite-strings -Wno-unused-parameter \
+	-Wno-missing-field-initializers
+USER_CFLAGS := -std=gnu11 $(WARN) -Wstrict-prototypes -Wmissing-prototypes \
+	-D_GNU_SOURCE -DPODCAM_VERSION='"$(VERSION)"' -fno-common \
+	-Idaemon $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+USER_CXXFLAGS := -std=gnu++17 $(WARN) -D_GNU_SOURCE -Idaemon \
+	$(shell $(PKG_CONFIG) --cflags $(CXX_PKGS) 2>/dev/null)
+USER_LDFLAGS := -Wl,--as-needed
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+CXX_LIBS := $(shell $(PKG_CONFIG) --libs $(CXX_PKGS) 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+BUILD := build-asan
+USER_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+USER_CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+USER_LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Every daemon/*.c but the two programs' main files goes into one static
+# library that the programs and the unit tests link against.
+MAIN_SRCS := daemon/main.c daemon/upload-main.c
+LIB_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard daemon/*.c))
+LIB_CXX_SRCS := $(wildcard daemon/*.cpp)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_CXX_SRCS:%.cpp=$(BUILD)/%.o)
+LIB := $(BUILD)/libpodcam.a
+
+# Every tests/*/*.c is one program (unit tests, servers and helpers).
+TEST_SRCS := $(wildcard tests/*/*.c)
+TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(notdir $(s:.c=)))
+
+PROGRAMS := $(if $(wildcard daemon/main.c),$(BUILD)/podcamd) \
+	$(if $(wildcard daemon/upload-main.c),$(BUILD)/podcam-upload)
+
+.PHONY: all module programs tests clean install install-module \
+	install-programs install-dkms deps check demo checkpatch vm-image
+.DELETE_ON_ERROR:
+
+all: module programs tests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+programs: $(PROGRAMS)
+
+tests: $(TEST_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(USER_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# Linked with the C++ driver so that the libcamera backend can come along.
+$(BUILD)/podcamd: $(BUILD)/daemon/main.o $(LIB)
+	$(CXX) $(USER_LDFLAGS) -o $@ $^ $(LIBS) $(CXX_LIBS)
+
+$(BUILD)/podcam-upload: $(BUILD)/daemon/upload-main.o $(LIB)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(LIBS)
+
+define test_program
+$(BUILD)/tests/$(notdir $(1:.c=)): $(BUILD)/$(1:.c=.o) $(LIB)
+	$$(CXX) $$(USER_LDFLAGS) -o $$@ $$^ $$(LIBS) $$(CXX_LIBS)
+endef
+$(foreach s,$(TEST_SRCS),$(eval $(call test_program,$(s))))
+
+$(BUILD)/tests/%.o: USER_CFLAGS += -Itests
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+checkpatch:
+	tests/checkpatch.sh
+
+install: install-module install-programs
+
+install-module: module
+	install -D -m 0644 kmod/podcam.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/extra/podcam.ko
+
+install-programs: programs
+	install -d $(DESTDIR)$(SBINDIR)
+	$(if $(PROGRAMS),install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR))
+
+deps:
+	tests/deps.sh
+
+check: deps
+	$(MAKE) all
+	tests/run-tests
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh
+
+vm-image:
+	tests/vm/build-image
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf build build-asan
