@@ -65,8 +65,8 @@ LIB := $(BUILD)/libpodcam.a
 TEST_SRCS := $(wildcard tests/*/*.c)
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(notdir $(s:.c=)))
 
-PROGRAMS := $(if $(wildcard daemon/main.c),$(BUILD)/podcamd) \
-	$(if $(wildcard daemon/upload-main.c),$(BUILD)/podcam-upload)
+PROGRAMS := $(strip $(if $(wildcard daemon/main.c),$(BUILD)/podcamd) \
+	$(if $(wildcard daemon/upload-main.c),$(BUILD)/podcam-upload))
 
 .PHONY: all module programs tests clean install install-module \
 	install-programs install-dkms deps check demo checkpatch vm-image
