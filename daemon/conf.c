@@ -566,7 +566,8 @@ static int parse_users(struct parser *p, const struct conf_key *k,
 		int r;
 
 		if (n >= sizeof(user))
-			return conf_bad_value(p, k, value, "user name too long");
+			return conf_bad_value(p, k, value,
+					      "user name too long");
 		memcpy(user, s, n);
 		user[n] = '\0';
 		s += n;
@@ -1005,14 +1006,25 @@ static unsigned int key_line(const struct conf_key *keys, size_t n,
 	return k ? lines[k - keys] : 0;
 }
 
-#define CAMERA_LINE(p, i, name)                                      \
-	key_line(camera_keys, ELEMENTSOF(camera_keys), (p)->camera_key_line[i], \
-		 name)
-#define UPLOAD_LINE(p, name) \
-	key_line(upload_keys, ELEMENTSOF(upload_keys), (p)->upload_key_line, name)
-#define PODCAMD_LINE(p, name)                                        \
-	key_line(podcamd_keys, ELEMENTSOF(podcamd_keys), (p)->podcamd_key_line, \
-		 name)
+/* Where a key was set in the file; 0: not set. */
+static unsigned int camera_key(const struct parser *p, unsigned int i,
+			       const char *name)
+{
+	return key_line(camera_keys, ELEMENTSOF(camera_keys),
+			p->camera_key_line[i], name);
+}
+
+static unsigned int upload_key(const struct parser *p, const char *name)
+{
+	return key_line(upload_keys, ELEMENTSOF(upload_keys),
+			p->upload_key_line, name);
+}
+
+static unsigned int podcamd_key(const struct parser *p, const char *name)
+{
+	return key_line(podcamd_keys, ELEMENTSOF(podcamd_keys),
+			p->podcamd_key_line, name);
+}
 
 static int camera_finish(struct parser *p, unsigned int i)
 {
@@ -1034,13 +1046,13 @@ static int camera_finish(struct parser *p, unsigned int i)
 		cam->gpio_chip = NULL;
 		return -ENOMEM;
 	}
-	if (!CAMERA_LINE(p, i, "Quality"))
+	if (!camera_key(p, i, "Quality"))
 		cam->quality = p->c->quality;
-	if (!CAMERA_LINE(p, i, "PostRollMs"))
+	if (!camera_key(p, i, "PostRollMs"))
 		cam->post_roll_ms = (1000 + cam->fps - 1) / cam->fps;
 
 	if (cam->libcamera_id && cam->backend == CAPTURE_BACKEND_V4L2) {
-		conf_error_at(p, CAMERA_LINE(p, i, "LibcameraId"),
+		conf_error_at(p, camera_key(p, i, "LibcameraId"),
 			      "LibcameraId= needs Backend=libcamera or auto "
 			      "in [camera %s]", role);
 		return -EINVAL;
@@ -1048,27 +1060,27 @@ static int camera_finish(struct parser *p, unsigned int i)
 
 	if (!cam->trigger_line) {
 		for (size_t j = 0; j < ELEMENTSOF(trigger_keys); j++) {
-			line = CAMERA_LINE(p, i, trigger_keys[j]);
+			line = camera_key(p, i, trigger_keys[j]);
 			if (!line)
 				continue;
 			conf_error_at(p, line, "%s= needs TriggerLine= in "
 				      "[camera %s]", trigger_keys[j], role);
 			return -EINVAL;
 		}
-	} else if (!CAMERA_LINE(p, i, "TriggerMode")) {
+	} else if (!camera_key(p, i, "TriggerMode")) {
 		cam->trigger_mode = GPIO_TRIGGER_DOORBELL;
 	}
 	if (cam->trigger_mode == GPIO_TRIGGER_DOORBELL) {
-		line = CAMERA_LINE(p, i, "SettleMs") ?:
-			CAMERA_LINE(p, i, "HoldSec");
+		line = camera_key(p, i, "SettleMs") ?:
+			camera_key(p, i, "HoldSec");
 		if (line) {
-			conf_error_at(p, line, "SettleMs= and HoldSec= only "
-				      "apply to TriggerMode=stop in [camera %s]",
-				      role);
+			conf_error_at(p, line,
+				      "SettleMs= and HoldSec= only apply to "
+				      "TriggerMode=stop in [camera %s]", role);
 			return -EINVAL;
 		}
 	}
-	line = CAMERA_LINE(p, i, "FlashLeadMs");
+	line = camera_key(p, i, "FlashLeadMs");
 	if (line && !cam->flash_line) {
 		conf_error_at(p, line, "FlashLeadMs= needs FlashLine= in "
 			      "[camera %s]", role);
@@ -1078,7 +1090,7 @@ static int camera_finish(struct parser *p, unsigned int i)
 	/* The ring keeps Buffers= less those queued to the driver. */
 	ring_ms = (cam->buffers - DRIVER_QUEUED) * 1000 / cam->fps;
 	if (cam->pre_roll_ms > ring_ms) {
-		conf_error_at(p, CAMERA_LINE(p, i, "PreRollMs"),
+		conf_error_at(p, camera_key(p, i, "PreRollMs"),
 			      "PreRollMs=%u: longer than the %u ms that "
 			      "Buffers=%u hold at FrameRate=%u in [camera %s]",
 			      cam->pre_roll_ms, ring_ms, cam->buffers,
@@ -1110,13 +1122,13 @@ static int upload_finish(struct parser *p)
 	unsigned int line;
 
 	if (u->mode == UPLOAD_MODE_S3) {
-		line = UPLOAD_LINE(p, "Mode");
+		line = upload_key(p, "Mode");
 		if (!u->bucket || !u->credentials_file) {
 			conf_error_at(p, line, "Mode=s3 needs %s= in [upload]",
 				      u->bucket ? "CredentialsFile" : "Bucket");
 			return -EINVAL;
 		}
-		line = UPLOAD_LINE(p, "TokenFile");
+		line = upload_key(p, "TokenFile");
 		if (line) {
 			conf_error_at(p, line, "TokenFile= only applies to "
 				      "Mode=http in [upload]");
@@ -1130,7 +1142,7 @@ static int upload_finish(struct parser *p)
 		}
 	} else {
 		for (size_t j = 0; j < ELEMENTSOF(s3_keys); j++) {
-			line = UPLOAD_LINE(p, s3_keys[j]);
+			line = upload_key(p, s3_keys[j]);
 			if (!line)
 				continue;
 			conf_error_at(p, line, "%s= only applies to Mode=s3 "
@@ -1139,15 +1151,15 @@ static int upload_finish(struct parser *p)
 		}
 	}
 
-	line = UPLOAD_LINE(p, "ClientKey");
+	line = upload_key(p, "ClientKey");
 	if (u->client_key && !u->client_cert) {
 		conf_error_at(p, line, "ClientKey= needs ClientCertificate= "
 			      "in [upload]");
 		return -EINVAL;
 	}
 	if ((uint64_t)u->retry_initial_ms > (uint64_t)u->retry_max_sec * 1000) {
-		conf_error_at(p, UPLOAD_LINE(p, "RetryInitialMs") ?:
-				      UPLOAD_LINE(p, "RetryMaxSec"),
+		conf_error_at(p, upload_key(p, "RetryInitialMs") ?:
+				      upload_key(p, "RetryMaxSec"),
 			      "RetryInitialMs=%u is more than RetryMaxSec=%u",
 			      u->retry_initial_ms, u->retry_max_sec);
 		return -EINVAL;
@@ -1171,8 +1183,8 @@ static int conf_finish(struct parser *p)
 	int r;
 
 	if (path_is_below(c->testshot_dir, c->spool_dir)) {
-		conf_error_at(p, PODCAMD_LINE(p, "TestShotDir") ?:
-				      PODCAMD_LINE(p, "SpoolDir"),
+		conf_error_at(p, podcamd_key(p, "TestShotDir") ?:
+				      podcamd_key(p, "SpoolDir"),
 			      "TestShotDir=%s must not be inside SpoolDir=%s",
 			      c->testshot_dir, c->spool_dir);
 		return -EINVAL;

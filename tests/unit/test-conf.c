@@ -328,8 +328,10 @@ TEST(sizes_and_booleans)
 		const char *value;
 		uint64_t bytes;
 	} sizes[] = {
-		{ "1048576", UINT64_C(1) << 20 }, { "1024K", UINT64_C(1) << 20 },
-		{ "3G", UINT64_C(3) << 30 }, { "2T", UINT64_C(2) << 40 },
+		{ "1048576", UINT64_C(1) << 20 },
+		{ "1024K", UINT64_C(1) << 20 },
+		{ "3G", UINT64_C(3) << 30 },
+		{ "2T", UINT64_C(2) << 40 },
 	};
 	static const char *const yes[] = { "yes", "true", "1", "on", "YES" };
 	static const char *const no[] = { "no", "false", "0", "off", "Off" };
