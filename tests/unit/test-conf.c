@@ -12,8 +12,8 @@
 
 static char conf_path[] = "/tmp/test-conf-XXXXXX/podcam.conf";
 
-/* Writes text to a fresh podcam.conf and loads it. */
-static int load(const char *text, struct podcam_config **ret, char **ret_err)
+/* Writes len bytes of text to a fresh podcam.conf. */
+static void write_conf(const char *text, size_t len)
 {
 	static bool made;
 	int fd;
@@ -29,11 +29,28 @@ static int load(const char *text, struct podcam_config **ret, char **ret_err)
 	}
 	(void)unlink(conf_path);
 	fd = open(conf_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write_full(fd, text, strlen(text)) < 0)
+	if (fd < 0 || write_full(fd, text, len) < 0)
 		abort();
 	close(fd);
+}
+
+/* Writes text to a fresh podcam.conf and loads it. */
+static int load(const char *text, struct podcam_config **ret, char **ret_err)
+{
+	write_conf(text, strlen(text));
 	*ret_err = NULL;
 	return conf_load(conf_path, ret, ret_err);
+}
+
+/* Removes the directory load() made, after the last test. */
+static void __attribute__((destructor)) remove_conf_dir(void)
+{
+	char *slash = strrchr(conf_path, '/');
+
+	if (strstr(conf_path, "XXXXXX"))
+		return;		/* never made */
+	*slash = '\0';
+	(void)rm_rf_at(AT_FDCWD, conf_path);
 }
 
 /* Loads text and checks that it fails with "PATH:" + want. */
@@ -580,12 +597,8 @@ TEST(nul_byte)
 	_cleanup_(conf_freep) struct podcam_config *c = NULL;
 	static const char text[] = "[podcamd]\nMake=a\0b\n";
 	_cleanup_free_ char *err = NULL, *want = NULL;
-	int fd;
 
-	fd = open(conf_path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	REQUIRE(fd >= 0);
-	REQUIRE(write_full(fd, text, sizeof(text) - 1) == 0);
-	close(fd);
+	write_conf(text, sizeof(text) - 1);
 	CHECK_EQ_INT(conf_load(conf_path, &c, &err), -EINVAL);
 	REQUIRE(asprintf(&want, "%s:2: NUL byte in line", conf_path) > 0);
 	CHECK_STREQ(err, want);
