@@ -3,32 +3,27 @@
  * podcam.conf (conf.h is the contract, docs/config.md the manual).
  *
  * inih splits the lines into sections and Key=Value pairs; every key has an
- * entry in one of three tables below saying how its value is checked and
- * where it goes. The lines are fed to inih by our own reader so that we know
- * the line number of every key (Debian's inih calls the handler without it)
- * and see every section header, also one with no keys. Whatever involves
- * more than one key is checked once the whole file is read.
+ * entry in one of three tables below saying where it goes and which parser
+ * of conf-value.c checks its value. The lines are fed to inih by our own
+ * reader so that we know the line number of every key (Debian's inih calls
+ * the handler without it) and see every section header, also one with no
+ * keys. Whatever involves more than one key is checked once the whole file
+ * is read.
  */
 
-#include <ctype.h>
-#include <curl/curl.h>
 #include <ini.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <linux/videodev2.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <systemd/sd-id128.h>
 
+#include "conf-value.h"
 #include "conf.h"
 #include "util.h"
 
 #define CONF_LINE_MAX 4096	/* characters on one line */
-#define ROLE_MAX 31
 #define NAME_MAX_LEN 64		/* DeviceId= */
 #define SHOWN_VALUE_MAX 64	/* of a bad value, in a message */
-#define SIZE_MAX_PIXELS 8192
 #define DRIVER_QUEUED 3		/* buffers the ring cannot use */
 
 /* DeviceId= default: the machine id hashed for podcam (machine-id(5)). */
@@ -42,61 +37,6 @@ enum section {
 	SECTION_CAMERA,
 	SECTION_UPLOAD,
 };
-
-struct parser;
-struct conf_key;
-
-/*
- * Checks value and stores it at field (base + offset) or, for the keys that
- * fill more than one field, in the section struct base. On a bad value it
- * calls conf_bad_value() and returns -EINVAL.
- */
-typedef int (*conf_parse_fn)(struct parser *p, const struct conf_key *k,
-			     const char *value, void *field, void *base);
-
-struct conf_enum {
-	const char *name;
-	int value;
-};
-
-struct conf_key {
-	const char *name;
-	conf_parse_fn parse;
-	size_t offset;
-	uint64_t min, max;		/* numbers, sizes, string lengths */
-	const struct conf_enum *enums;	/* NULL-terminated */
-	bool empty_ok;			/* "Key=" leaves the field NULL */
-	bool repeatable;
-};
-
-static int parse_uint(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base);
-static int parse_bytes(struct parser *p, const struct conf_key *k,
-		       const char *value, void *field, void *base);
-static int parse_bool(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base);
-static int parse_enum(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base);
-static int parse_path(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base);
-static int parse_text(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base);
-static int parse_device_id(struct parser *p, const struct conf_key *k,
-			   const char *value, void *field, void *base);
-static int parse_users(struct parser *p, const struct conf_key *k,
-		       const char *value, void *field, void *base);
-static int parse_format(struct parser *p, const struct conf_key *k,
-			const char *value, void *field, void *base);
-static int parse_frame_size(struct parser *p, const struct conf_key *k,
-			    const char *value, void *field, void *base);
-static int parse_mask(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base);
-static int parse_url(struct parser *p, const struct conf_key *k,
-		     const char *value, void *field, void *base);
-static int parse_bucket(struct parser *p, const struct conf_key *k,
-			const char *value, void *field, void *base);
-static int parse_region(struct parser *p, const struct conf_key *k,
-			const char *value, void *field, void *base);
 
 static const struct conf_enum backend_enums[] = {
 	{ "v4l2", CAPTURE_BACKEND_V4L2 },
@@ -124,97 +64,87 @@ static const struct conf_enum mode_enums[] = {
 	{}
 };
 
-#define KEY(n, fn, type, member, lo, hi, opt)                          \
-	{ .name = n, .parse = fn, .offset = offsetof(type, member), .min = lo, \
-	  .max = hi, .empty_ok = opt }
-/* A value is required. */
-#define K(n, fn, type, member, lo, hi) KEY(n, fn, type, member, lo, hi, false)
-/* "Key=" is allowed: none, or the computed default. */
-#define K_OPT(n, fn, type, member, lo, hi) \
-	KEY(n, fn, type, member, lo, hi, true)
-#define K_ENUM(n, type, member, e)                                     \
-	{ .name = n, .parse = parse_enum, .offset = offsetof(type, member), \
-	  .enums = e }
+/*
+ * One table entry: KEY("Quality", uint, struct podcam_config, quality, 1,
+ * 100, false) checks Quality= with conf_parse_uint() against 1..100 and
+ * stores it in quality. opt: "Key=" is allowed (none, or the default).
+ */
+#define KEY(n, fn, type, member, lo, hi, opt)                              \
+	{ .name = n, .parse = conf_parse_##fn,                             \
+	  .offset = offsetof(type, member), .min = lo, .max = hi,          \
+	  .empty_ok = opt }
+#define D(n, fn, member, lo, hi, opt) \
+	KEY(n, fn, struct podcam_config, member, lo, hi, opt)
+#define C(n, fn, member, lo, hi, opt) \
+	KEY(n, fn, struct camera_config, member, lo, hi, opt)
+#define U(n, fn, member, lo, hi, opt) \
+	KEY(n, fn, struct upload_config, member, lo, hi, opt)
+#define ENUM(n, type, member, e)                                       \
+	{ .name = n, .parse = conf_parse_enum,                         \
+	  .offset = offsetof(type, member), .enums = e }
+
+#define MiB (UINT64_C(1) << 20)
+#define PiB (UINT64_C(1) << 50)
 
 static const struct conf_key podcamd_keys[] = {
-	K("DeviceId", parse_device_id, struct podcam_config, device_id, 1,
-	  NAME_MAX_LEN),
-	K("SpoolDir", parse_path, struct podcam_config, spool_dir, 0, 0),
-	K("TestShotDir", parse_path, struct podcam_config, testshot_dir, 0,
-	  0),
-	K("SpoolMaxBytes", parse_bytes, struct podcam_config, spool_max_bytes,
-	  1024 * 1024, UINT64_C(1) << 50),
-	K("SpoolReserveBytes", parse_bytes, struct podcam_config,
-	  spool_reserve_bytes, 0, UINT64_C(1) << 50),
-	K_OPT("DeliveryUsers", parse_users, struct podcam_config,
-	      delivery_uids, 0, 0),
-	K("Quality", parse_uint, struct podcam_config, quality, 1, 100),
-	K("Make", parse_text, struct podcam_config, make, 1, 63),
-	K("Model", parse_text, struct podcam_config, model, 1, 63),
+	D("DeviceId", device_id, device_id, 1, NAME_MAX_LEN, false),
+	D("SpoolDir", path, spool_dir, 0, 0, false),
+	D("TestShotDir", path, testshot_dir, 0, 0, false),
+	D("SpoolMaxBytes", bytes, spool_max_bytes, MiB, PiB, false),
+	D("SpoolReserveBytes", bytes, spool_reserve_bytes, 0, PiB, false),
+	D("DeliveryUsers", users, delivery_uids, 0, 0, true),
+	D("Quality", uint, quality, 1, 100, false),
+	D("Make", text, make, 1, 63, false),
+	D("Model", text, model, 1, 63, false),
 };
 
 static const struct conf_key camera_keys[] = {
-	K_OPT("Device", parse_path, struct camera_config, device, 0, 0),
-	K_ENUM("Backend", struct camera_config, backend, backend_enums),
-	K_OPT("LibcameraId", parse_text, struct camera_config, libcamera_id,
-	      1, 255),
-	K("Format", parse_format, struct camera_config, pixelformat, 0, 0),
-	K("Size", parse_frame_size, struct camera_config, width, 0, 0),
-	K("FrameRate", parse_uint, struct camera_config, fps, 1, 120),
-	K("Buffers", parse_uint, struct camera_config, buffers, 4, 32),
-	K("PreRollMs", parse_uint, struct camera_config, pre_roll_ms, 0, 5000),
-	K("PostRollMs", parse_uint, struct camera_config, post_roll_ms, 0,
-	  5000),
-	K("DeliveryCapture", parse_bool, struct camera_config,
-	  delivery_capture, 0, 0),
-	K("Quality", parse_uint, struct camera_config, quality, 1, 100),
-	{ .name = "PrivacyMask", .parse = parse_mask,
+	C("Device", path, device, 0, 0, true),
+	ENUM("Backend", struct camera_config, backend, backend_enums),
+	C("LibcameraId", text, libcamera_id, 1, 255, true),
+	C("Format", format, pixelformat, 0, 0, false),
+	C("Size", frame_size, width, 0, 0, false),
+	C("FrameRate", uint, fps, 1, 120, false),
+	C("Buffers", uint, buffers, 4, 32, false),
+	C("PreRollMs", uint, pre_roll_ms, 0, 5000, false),
+	C("PostRollMs", uint, post_roll_ms, 0, 5000, false),
+	C("DeliveryCapture", boolean, delivery_capture, 0, 0, false),
+	C("Quality", uint, quality, 1, 100, false),
+	{ .name = "PrivacyMask", .parse = conf_parse_mask,
 	  .offset = offsetof(struct camera_config, masks),
 	  .repeatable = true },
-	K("QueueDepth", parse_uint, struct camera_config, queue_depth, 1, 64),
-	K("RateLimitBurst", parse_uint, struct camera_config, rate_burst, 1,
-	  1000),
-	K("RateLimitIntervalSec", parse_uint, struct camera_config,
-	  rate_interval_sec, 1, 86400),
-	K_OPT("GpioChip", parse_text, struct camera_config, gpio_chip, 1, 31),
-	K_OPT("TriggerLine", parse_text, struct camera_config, trigger_line,
-	      1, 31),
-	K_ENUM("TriggerMode", struct camera_config, trigger_mode,
-	       trigger_mode_enums),
-	K_ENUM("TriggerEdge", struct camera_config, trigger_edge, edge_enums),
-	K("DebounceMs", parse_uint, struct camera_config, debounce_ms, 0,
-	  1000),
-	K("SettleMs", parse_uint, struct camera_config, settle_ms, 0, 60000),
-	K("HoldSec", parse_uint, struct camera_config, hold_sec, 1, 86400),
-	K_OPT("FlashLine", parse_text, struct camera_config, flash_line, 1,
-	      31),
-	K("FlashLeadMs", parse_uint, struct camera_config, flash_lead_ms, 0,
-	  2000),
+	C("QueueDepth", uint, queue_depth, 1, 64, false),
+	C("RateLimitBurst", uint, rate_burst, 1, 1000, false),
+	C("RateLimitIntervalSec", uint, rate_interval_sec, 1, 86400, false),
+	C("GpioChip", text, gpio_chip, 1, 31, true),
+	C("TriggerLine", text, trigger_line, 1, 31, true),
+	ENUM("TriggerMode", struct camera_config, trigger_mode,
+	     trigger_mode_enums),
+	ENUM("TriggerEdge", struct camera_config, trigger_edge, edge_enums),
+	C("DebounceMs", uint, debounce_ms, 0, 1000, false),
+	C("SettleMs", uint, settle_ms, 0, 60000, false),
+	C("HoldSec", uint, hold_sec, 1, 86400, false),
+	C("FlashLine", text, flash_line, 1, 31, true),
+	C("FlashLeadMs", uint, flash_lead_ms, 0, 2000, false),
 };
 
 static const struct conf_key upload_keys[] = {
-	K_ENUM("Mode", struct upload_config, mode, mode_enums),
-	K_OPT("Endpoint", parse_url, struct upload_config, endpoint, 0, 0),
-	K_OPT("TokenFile", parse_path, struct upload_config, token_file, 0, 0),
-	K_OPT("ClientCertificate", parse_path, struct upload_config,
-	      client_cert, 0, 0),
-	K_OPT("ClientKey", parse_path, struct upload_config, client_key, 0, 0),
-	K_OPT("CAFile", parse_path, struct upload_config, ca_file, 0, 0),
-	K("Bucket", parse_bucket, struct upload_config, bucket, 0, 0),
-	K("Region", parse_region, struct upload_config, region, 0, 0),
-	K_OPT("CredentialsFile", parse_path, struct upload_config,
-	      credentials_file, 0, 0),
-	K("PathStyle", parse_bool, struct upload_config, path_style, 0, 0),
-	K("Concurrency", parse_uint, struct upload_config, concurrency, 1, 16),
-	K("ConnectTimeoutSec", parse_uint, struct upload_config,
-	  connect_timeout_sec, 1, 300),
-	K("StallTimeoutSec", parse_uint, struct upload_config,
-	  stall_timeout_sec, 1, 3600),
-	K("RetryInitialMs", parse_uint, struct upload_config, retry_initial_ms,
-	  10, 3600 * 1000),
-	K("RetryMaxSec", parse_uint, struct upload_config, retry_max_sec, 1,
-	  86400),
-	K("RescanSec", parse_uint, struct upload_config, rescan_sec, 1, 86400),
+	ENUM("Mode", struct upload_config, mode, mode_enums),
+	U("Endpoint", url, endpoint, 0, 0, true),
+	U("TokenFile", path, token_file, 0, 0, true),
+	U("ClientCertificate", path, client_cert, 0, 0, true),
+	U("ClientKey", path, client_key, 0, 0, true),
+	U("CAFile", path, ca_file, 0, 0, true),
+	U("Bucket", bucket, bucket, 0, 0, false),
+	U("Region", region, region, 0, 0, false),
+	U("CredentialsFile", path, credentials_file, 0, 0, true),
+	U("PathStyle", boolean, path_style, 0, 0, false),
+	U("Concurrency", uint, concurrency, 1, 16, false),
+	U("ConnectTimeoutSec", uint, connect_timeout_sec, 1, 300, false),
+	U("StallTimeoutSec", uint, stall_timeout_sec, 1, 3600, false),
+	U("RetryInitialMs", uint, retry_initial_ms, 10, 3600 * 1000, false),
+	U("RetryMaxSec", uint, retry_max_sec, 1, 86400, false),
+	U("RescanSec", uint, rescan_sec, 1, 86400, false),
 };
 
 struct parser {
@@ -287,475 +217,6 @@ static int conf_fail(struct parser *p, int r)
 	return r;
 }
 
-/* "Key=Value: why", with an overlong value cut short. */
-static int conf_bad_value(struct parser *p, const struct conf_key *k,
-			  const char *value, const char *fmt, ...)
-	_printf_(4, 5);
-static int conf_bad_value(struct parser *p, const struct conf_key *k,
-			  const char *value, const char *fmt, ...)
-{
-	_cleanup_free_ char *why = NULL;
-	bool cut = strlen(value) > SHOWN_VALUE_MAX;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&why, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		why = NULL;
-		return conf_fail(p, -ENOMEM);
-	}
-	return conf_error(p, "%s=%.*s%s: %s", k->name, SHOWN_VALUE_MAX, value,
-			  cut ? "..." : "", why);
-}
-
-static bool is_printable(const char *s)
-{
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e)
-			return false;
-	return true;
-}
-
-static int set_string(char **field, const char *value)
-{
-	char *s = strdup(value);
-
-	if (!s)
-		return -ENOMEM;
-	free(*field);
-	*field = s;
-	return 0;
-}
-
-/* "Key=" of a key with empty_ok: none, or the default computed later. */
-static int clear_string(char **field)
-{
-	free(*field);
-	*field = NULL;
-	return 0;
-}
-
-/* Decimal digits only: no sign, no spaces, no hex. */
-static int safe_atou64(const char *s, const char **ret_end, uint64_t *ret)
-{
-	uint64_t v = 0;
-	const char *e = s;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*e); e++) {
-		unsigned int d = *e - '0';
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*ret_end = e;
-	*ret = v;
-	return 0;
-}
-
-static int atou_range(const char *s, const char **ret_end, uint64_t max,
-		      unsigned int *ret)
-{
-	uint64_t v;
-	int r;
-
-	r = safe_atou64(s, ret_end, &v);
-	if (r < 0)
-		return r;
-	if (v > max)
-		return -ERANGE;
-	*ret = (unsigned int)v;
-	return 0;
-}
-
-static int parse_uint(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base)
-{
-	const char *end;
-	uint64_t v;
-	int r;
-
-	r = safe_atou64(value, &end, &v);
-	if (r == -EINVAL || (r == 0 && *end))
-		return conf_bad_value(p, k, value, "not a number");
-	if (r < 0 || v < k->min || v > k->max)
-		return conf_bad_value(p, k, value, "must be %" PRIu64
-				      "..%" PRIu64, k->min, k->max);
-	*(unsigned int *)field = (unsigned int)v;
-	return 0;
-}
-
-/* The largest suffix that writes v exactly: 1048576 is "1M". */
-static const char *format_bytes(char *buf, size_t size, uint64_t v)
-{
-	static const char suffixes[] = "KMGTP";
-	int i = 0;
-
-	while (v > 0 && v % 1024 == 0 && i < (int)sizeof(suffixes) - 1) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, size, "%" PRIu64 "%.*s", v, i > 0 ? 1 : 0,
-		 i > 0 ? &suffixes[i - 1] : "");
-	return buf;
-}
-
-static int parse_bytes(struct parser *p, const struct conf_key *k,
-		       const char *value, void *field, void *base)
-{
-	static const char suffixes[] = "KMGT";
-	const char *end, *s;
-	uint64_t v, unit = 1;
-	int r;
-
-	r = safe_atou64(value, &end, &v);
-	if (r == -EINVAL)
-		goto bad;
-	if (*end) {
-		s = strchr(suffixes, *end);
-		if (!s || end[1])
-			goto bad;
-		unit = UINT64_C(1) << (10 * (s - suffixes + 1));
-	}
-	if (r < 0 || v > UINT64_MAX / unit || v * unit < k->min ||
-	    v * unit > k->max) {
-		char lo[32], hi[32];
-
-		return conf_bad_value(p, k, value, "must be %s..%s",
-				      format_bytes(lo, sizeof(lo), k->min),
-				      format_bytes(hi, sizeof(hi), k->max));
-	}
-	*(uint64_t *)field = v * unit;
-	return 0;
-bad:
-	return conf_bad_value(p, k, value,
-			      "not a size (bytes, or a number with K, M, G or T)");
-}
-
-static int parse_bool(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base)
-{
-	static const char *const yes[] = { "yes", "true", "1", "on" };
-	static const char *const no[] = { "no", "false", "0", "off" };
-
-	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-		if (strcasecmp(value, yes[i]) == 0) {
-			*(bool *)field = true;
-			return 0;
-		}
-		if (strcasecmp(value, no[i]) == 0) {
-			*(bool *)field = false;
-			return 0;
-		}
-	}
-	return conf_bad_value(p, k, value,
-			      "not a boolean (yes, no, true, false, on, off, 1, 0)");
-}
-
-static int parse_enum(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base)
-{
-	char choices[128] = "";
-	const struct conf_enum *e;
-
-	for (e = k->enums; e->name; e++) {
-		if (streq(value, e->name)) {
-			*(int *)field = e->value;
-			return 0;
-		}
-		snprintf(choices + strlen(choices),
-			 sizeof(choices) - strlen(choices), "%s%s",
-			 e == k->enums ? "" : (e[1].name ? ", " : " or "),
-			 e->name);
-	}
-	return conf_bad_value(p, k, value, "must be %s", choices);
-}
-
-static int parse_path(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base)
-{
-	const char *s;
-
-	if (!*value)
-		return clear_string(field);
-	if (value[0] != '/' || !is_printable(value) ||
-	    strlen(value) >= PATH_MAX)
-		return conf_bad_value(p, k, value, "must be an absolute path");
-	for (s = value; (s = strstr(s, "/..")); s += 3)
-		if (s[3] == '/' || !s[3])
-			return conf_bad_value(p, k, value,
-					      "must not contain '..'");
-	return set_string(field, value);
-}
-
-static int parse_text(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base)
-{
-	if (!*value)
-		return clear_string(field);
-	if (strlen(value) < k->min || strlen(value) > k->max ||
-	    !is_printable(value))
-		return conf_bad_value(p, k, value,
-				      "must be %" PRIu64 "..%" PRIu64
-				      " printable ASCII characters",
-				      k->min, k->max);
-	return set_string(field, value);
-}
-
-static int parse_device_id(struct parser *p, const struct conf_key *k,
-			   const char *value, void *field, void *base)
-{
-	size_t n = strlen(value);
-
-	if (n < k->min || n > k->max || !isalnum((unsigned char)value[0]) ||
-	    strspn(value, "abcdefghijklmnopqrstuvwxyz"
-			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
-		return conf_bad_value(p, k, value,
-				      "must be 1..%" PRIu64 " characters of "
-				      "A-Z a-z 0-9 . _ -, starting with a "
-				      "letter or digit", k->max);
-	return set_string(field, value);
-}
-
-static int lookup_user(const char *name, uid_t *ret)
-{
-	_cleanup_free_ char *buf = NULL;
-	struct passwd pw, *result;
-	size_t size = 4096;
-	int r;
-
-	for (;;) {
-		free(buf);
-		buf = malloc(size);
-		if (!buf)
-			return -ENOMEM;
-		r = getpwnam_r(name, &pw, buf, size, &result);
-		if (r != ERANGE)
-			break;
-		if (size > 1024 * 1024)
-			return -ERANGE;
-		size *= 2;
-	}
-	if (r > 0)
-		return -r;
-	if (!result)
-		return -ESRCH;
-	*ret = result->pw_uid;
-	return 0;
-}
-
-/* "courier 1001 app": names resolved now; root is always first. */
-static int parse_users(struct parser *p, const struct conf_key *k,
-		       const char *value, void *field, void *base)
-{
-	struct podcam_config *c = base;
-	const char *s = value;
-
-	c->n_delivery_uids = 1;
-	while (*(s += strspn(s, " \t"))) {
-		size_t n = strcspn(s, " \t");
-		char user[256];
-		const char *end;
-		uint64_t v;
-		uid_t uid;
-		bool seen = false;
-		int r;
-
-		if (n >= sizeof(user))
-			return conf_bad_value(p, k, value,
-					      "user name too long");
-		memcpy(user, s, n);
-		user[n] = '\0';
-		s += n;
-
-		r = safe_atou64(user, &end, &v);
-		if (r != -EINVAL && !*end) {
-			if (r < 0 || v >= (uid_t)-1)
-				return conf_bad_value(p, k, value,
-						      "uid %s out of range",
-						      user);
-			uid = (uid_t)v;
-		} else {
-			r = lookup_user(user, &uid);
-			if (r == -ESRCH)
-				return conf_bad_value(p, k, value,
-						      "unknown user '%s'",
-						      user);
-			if (r < 0)
-				return conf_bad_value(p, k, value,
-						      "cannot look up '%s': %s",
-						      user, strerror(-r));
-		}
-
-		for (unsigned int i = 0; i < c->n_delivery_uids; i++)
-			seen = seen || c->delivery_uids[i] == uid;
-		if (seen)
-			continue;
-		if (c->n_delivery_uids >= PODCAM_MAX_USERS)
-			return conf_bad_value(p, k, value,
-					      "more than %d users",
-					      PODCAM_MAX_USERS - 1);
-		c->delivery_uids[c->n_delivery_uids++] = uid;
-	}
-	return 0;
-}
-
-static int parse_format(struct parser *p, const struct conf_key *k,
-			const char *value, void *field, void *base)
-{
-	if (streq(value, "NV12"))
-		*(uint32_t *)field = V4L2_PIX_FMT_NV12;
-	else if (streq(value, "YUYV"))
-		*(uint32_t *)field = V4L2_PIX_FMT_YUYV;
-	else
-		return conf_bad_value(p, k, value, "must be NV12 or YUYV");
-	return 0;
-}
-
-/* "WxH", both even and 2..8192. */
-static int parse_wh(const char *s, const char **ret_end, unsigned int *ret_w,
-		    unsigned int *ret_h)
-{
-	unsigned int w, h;
-
-	if (atou_range(s, &s, SIZE_MAX_PIXELS, &w) < 0 || *s++ != 'x' ||
-	    atou_range(s, &s, SIZE_MAX_PIXELS, &h) < 0 || w == 0 || h == 0)
-		return -EINVAL;
-	*ret_end = s;
-	*ret_w = w;
-	*ret_h = h;
-	return 0;
-}
-
-static int parse_frame_size(struct parser *p, const struct conf_key *k,
-			    const char *value, void *field, void *base)
-{
-	struct camera_config *cam = base;
-	unsigned int w, h;
-	const char *end;
-
-	if (parse_wh(value, &end, &w, &h) < 0 || *end || w % 2 || h % 2 ||
-	    w < 64 || h < 64)
-		return conf_bad_value(p, k, value,
-				      "must be WIDTHxHEIGHT, even numbers "
-				      "from 64 to %d", SIZE_MAX_PIXELS);
-	cam->width = w;
-	cam->height = h;
-	return 0;
-}
-
-static int parse_mask(struct parser *p, const struct conf_key *k,
-		      const char *value, void *field, void *base)
-{
-	struct camera_config *cam = base;
-	unsigned int x, y, w, h, i = cam - p->c->cameras;
-	const char *s = value;
-
-	if (atou_range(s, &s, SIZE_MAX_PIXELS, &x) < 0 || *s++ != ',' ||
-	    atou_range(s, &s, SIZE_MAX_PIXELS, &y) < 0 || *s++ != ',' ||
-	    parse_wh(s, &s, &w, &h) < 0 || *s)
-		return conf_bad_value(p, k, value,
-				      "must be X,Y,WIDTHxHEIGHT in pixels");
-	if (cam->n_masks >= PODCAM_MAX_MASKS)
-		return conf_bad_value(p, k, value, "more than %d masks",
-				      PODCAM_MAX_MASKS);
-	p->mask_line[i][cam->n_masks] = p->lineno;
-	cam->masks[cam->n_masks++] = (struct mask_rect){ x, y, w, h };
-	return 0;
-}
-
-static int parse_url(struct parser *p, const struct conf_key *k,
-		     const char *value, void *field, void *base)
-{
-	_cleanup_free_ char *url = NULL;
-	char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL,
-	     *fragment = NULL;
-	CURLU *u;
-	int r = 0;
-
-	if (!*value)
-		return clear_string(field);
-	u = curl_url();
-	if (!u)
-		return -ENOMEM;
-	if (!is_printable(value) || strchr(value, ' ') ||
-	    curl_url_set(u, CURLUPART_URL, value, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
-		r = conf_bad_value(p, k, value,
-				   "not a URL with a host (https://HOST[:PORT][/PATH])");
-	else if (!streq(scheme, "https") && !streq(scheme, "http"))
-		r = conf_bad_value(p, k, value, "must be an http(s) URL");
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-		r = conf_bad_value(p, k, value,
-				   "must not contain credentials; use "
-				   "TokenFile= or ClientCertificate=");
-	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
-		 curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) ==
-			 CURLUE_OK)
-		r = conf_bad_value(p, k, value,
-				   "must not have a ?query or #fragment");
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(user);
-	curl_free(query);
-	curl_free(fragment);
-	curl_url_cleanup(u);
-	if (r < 0)
-		return r;
-
-	/* Objects go to ENDPOINT/DEVICE/ID.jpg: no trailing slash here. */
-	url = strdup(value);
-	if (!url)
-		return -ENOMEM;
-	for (size_t n = strlen(url); n > 0 && url[n - 1] == '/'; n--)
-		url[n - 1] = '\0';
-	free(*(char **)field);
-	*(char **)field = TAKE_PTR(url);
-	return 0;
-}
-
-static int parse_bucket(struct parser *p, const struct conf_key *k,
-			const char *value, void *field, void *base)
-{
-	size_t n = strlen(value);
-
-	/* S3's bucket naming rules, less the ones about IP-like names. */
-	if (n < 3 || n > 63 ||
-	    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n ||
-	    !isalnum((unsigned char)value[0]) ||
-	    !isalnum((unsigned char)value[n - 1]) || strstr(value, ".."))
-		return conf_bad_value(p, k, value,
-				      "not an S3 bucket name (3..63 of a-z "
-				      "0-9 . -, starting and ending with a "
-				      "letter or digit)");
-	return set_string(field, value);
-}
-
-static int parse_region(struct parser *p, const struct conf_key *k,
-			const char *value, void *field, void *base)
-{
-	size_t n = strlen(value);
-
-	if (n < 1 || n > 32 ||
-	    strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
-		return conf_bad_value(p, k, value,
-				      "must be 1..32 of a-z 0-9 -");
-	return set_string(field, value);
-}
-
-static bool role_is_valid(const char *role)
-{
-	size_t n = strlen(role);
-
-	return n >= 1 && n <= ROLE_MAX && isalnum((unsigned char)role[0]) &&
-	       strspn(role, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
 static void camera_defaults(struct camera_config *cam)
 {
 	*cam = (struct camera_config){
@@ -823,11 +284,11 @@ static int conf_section(struct parser *p, const char *name)
 
 	role = startswith(name, "camera ");
 	if (role) {
-		if (!role_is_valid(role))
+		if (!conf_role_is_valid(role))
 			return conf_error(p, "[camera %.*s]: the role must be "
 					  "1..%d of a-z 0-9 -, starting with "
 					  "a letter or digit", SHOWN_VALUE_MAX,
-					  role, ROLE_MAX);
+					  role, CONF_ROLE_MAX);
 		for (unsigned int i = 0; i < c->n_cameras; i++)
 			if (streq(c->cameras[i].role, role))
 				return conf_error(p, "duplicate section %s "
@@ -945,6 +406,7 @@ static int conf_handler(void *userdata, const char *section, const char *name,
 {
 	struct parser *p = userdata;
 	const struct conf_key *keys, *k;
+	char why[CONF_WHY_MAX];
 	unsigned int *lines;
 	void *base;
 	size_t n;
@@ -989,12 +451,23 @@ static int conf_handler(void *userdata, const char *section, const char *name,
 		return 0;
 	}
 
-	r = k->parse(p, k, value, (uint8_t *)base + k->offset, base);
+	r = k->parse(k, value, (uint8_t *)base + k->offset, base, why);
+	if (r == -EINVAL) {
+		/* "Key=Value: why", an overlong value cut short */
+		conf_error(p, "%s=%.*s%s: %s", name, SHOWN_VALUE_MAX, value,
+			   strlen(value) > SHOWN_VALUE_MAX ? "..." : "", why);
+		return 0;
+	}
 	if (r < 0) {
 		conf_fail(p, r);
 		return 0;
 	}
 	lines[k - keys] = p->lineno;
+	if (k->parse == conf_parse_mask) {
+		unsigned int i = p->camera - p->c->cameras;
+
+		p->mask_line[i][p->camera->n_masks - 1] = p->lineno;
+	}
 	return 1;
 }
 
