@@ -233,6 +233,46 @@ TEST(bad_frames_refused)
 	CHECK(s == 42);
 }
 
+/*
+ * Exact values on a 16x16 frame. Samples sit at x, y in {1, 5, 9, 13}:
+ * 16 of them. One bright pixel on a sample gives one Laplacian of 4 * 100:
+ * mean 25, variance 400^2 / 16 - 25^2 = 9375. One beside a sample gives
+ * -100 there: 100^2 / 16 - (100 / 16)^2 = 585.9375.
+ */
+static void check_known(uint32_t fourcc, unsigned int x, double expected)
+{
+	_cleanup_frame_ struct frame_view f = {};
+	unsigned int bpp = fourcc == V4L2_PIX_FMT_YUYV ? 2 :
+			   fourcc == V4L2_PIX_FMT_NV12 ? 1 :
+							 3;
+	double s = -1;
+
+	REQUIRE(frame_new_packed(fourcc, 16, 16, &f) == 0);
+	if (fourcc == V4L2_PIX_FMT_RGB24)
+		memset(f.data + 5 * f.bytesperline + x * bpp, 100, 3);
+	else
+		f.data[5 * f.bytesperline + x * bpp] = 100;
+	CHECK_EQ_INT(sharpness_score(&f, &s), 0);
+	if (s != expected)
+		tap_diag("%s at x %u: %f, expected %f",
+			 fourcc == V4L2_PIX_FMT_NV12 ? "NV12" : "other", x, s,
+			 expected);
+	CHECK(s == expected);
+}
+
+TEST(known_values)
+{
+	static const uint32_t fourccs[] = { V4L2_PIX_FMT_NV12,
+					    V4L2_PIX_FMT_YUYV,
+					    V4L2_PIX_FMT_RGB24 };
+
+	REQUIRE(SHARPNESS_STEP == 4);
+	for (size_t i = 0; i < ELEMENTSOF(fourccs); i++) {
+		check_known(fourccs[i], 5, 9375);
+		check_known(fourccs[i], 6, 585.9375);
+	}
+}
+
 TEST(tiny_frames)
 {
 	_cleanup_frame_ struct frame_view f = {};
