@@ -90,7 +90,7 @@ int sharpness_score(const struct frame_view *f, double *ret)
 		laplace_pass(f->data, f->bytesperline, f->width, f->height, 4,
 			     true, &s);
 		break;
-	default:	/* RGB24, BGR24: (R + 2G + B) is the same either way */
+	default: /* RGB24, BGR24: (R + 2G + B) is the same either way */
 		laplace_pass(f->data, f->bytesperline, f->width, f->height, 3,
 			     true, &s);
 		break;
