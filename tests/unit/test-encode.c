@@ -10,26 +10,12 @@
 #include <turbojpeg.h>
 
 #include "encode.h"
+#include "frames.h"
 #include "tap.h"
 #include "util.h"
 #include "yuv.h"
 
 #define PHOTO_ID "018e0e4a7f3b7c1d9a2b3c4d5e6f7081"
-
-static void frame_freep(struct frame_view *f)
-{
-	free(f->data);
-}
-
-#define _cleanup_frame_ _cleanup_(frame_freep)
-
-static int scene(uint32_t fourcc, unsigned int w, unsigned int h,
-		 unsigned int seed, struct frame_view *ret)
-{
-	int r = frame_new_packed(fourcc, w, h, ret);
-
-	return r < 0 ? r : frame_draw_scene(ret, seed);
-}
 
 static const char *fourcc_name(uint32_t fourcc)
 {
@@ -67,21 +53,10 @@ static int encode(const struct frame_view *f, int quality,
 		.n_masks = n_masks,
 		.meta = exif ? &m : NULL,
 	};
-	const uint8_t *jpeg;
-	size_t size;
-	int r;
 
 	if (!encoder())
 		return -ENOMEM;
-	r = encoder_encode(encoder(), f, &p, &jpeg, &size);
-	if (r < 0)
-		return r;
-	*ret = malloc(size);
-	if (!*ret)
-		return -ENOMEM;
-	memcpy(*ret, jpeg, size);
-	*ret_size = size;
-	return 0;
+	return encode_copy(encoder(), f, &p, ret, ret_size);
 }
 
 struct decoded {
@@ -307,25 +282,12 @@ TEST(bytesperline_padding)
 					    V4L2_PIX_FMT_BGR24 };
 
 	for (size_t i = 0; i < ELEMENTSOF(fourccs); i++) {
-		_cleanup_frame_ struct frame_view f = {};
-		_cleanup_free_ uint8_t *padded = NULL, *a = NULL, *b = NULL;
-		unsigned int rows;
-		struct frame_view p;
+		_cleanup_frame_ struct frame_view f = {}, p = {};
+		_cleanup_free_ uint8_t *a = NULL, *b = NULL;
 		size_t na, nb;
 
 		REQUIRE(scene(fourccs[i], 640, 480, 2, &f) == 0);
-		rows = f.bytesused / f.bytesperline;
-		p = f;
-		p.bytesperline = f.bytesperline + 128;
-		p.bytesused = (size_t)p.bytesperline * rows;
-		padded = malloc(p.bytesused);
-		REQUIRE(padded);
-		memset(padded, 0x5a, p.bytesused);
-		for (unsigned int y = 0; y < rows; y++)
-			memcpy(padded + (size_t)y * p.bytesperline,
-			       f.data + (size_t)y * f.bytesperline,
-			       f.bytesperline);
-		p.data = padded;
+		REQUIRE(frame_padded_copy(&f, 128, 0x5a, &p) == 0);
 		REQUIRE(encode(&f, 85, NULL, 0, true, &a, &na) == 0);
 		REQUIRE(encode(&p, 85, NULL, 0, true, &b, &nb) == 0);
 		CHECK(na == nb && memcmp(a, b, na) == 0);

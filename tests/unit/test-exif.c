@@ -13,6 +13,7 @@
 
 #include "encode.h"
 #include "exif.h"
+#include "frames.h"
 #include "tap.h"
 #include "util.h"
 #include "yuv.h"
@@ -334,30 +335,17 @@ static int encode_photo(const struct photo_meta *m, uint8_t **ret,
 			size_t *ret_size)
 {
 	_cleanup_(encoder_freep) struct encoder *enc = NULL;
+	_cleanup_frame_ struct frame_view f = {};
 	struct encode_params p = { .quality = 85, .meta = m };
-	struct frame_view f;
-	const uint8_t *jpeg;
-	size_t size;
 	int r;
 
 	r = encoder_new(m->width, m->height, &enc);
 	if (r < 0)
 		return r;
-	r = frame_new_packed(V4L2_PIX_FMT_NV12, m->width, m->height, &f);
+	r = scene(V4L2_PIX_FMT_NV12, m->width, m->height, 3, &f);
 	if (r < 0)
 		return r;
-	r = frame_draw_scene(&f, 3);
-	if (r >= 0)
-		r = encoder_encode(enc, &f, &p, &jpeg, &size);
-	free(f.data);
-	if (r < 0)
-		return r;
-	*ret = malloc(size);
-	if (!*ret)
-		return -ENOMEM;
-	memcpy(*ret, jpeg, size);
-	*ret_size = size;
-	return 0;
+	return encode_copy(enc, &f, &p, ret, ret_size);
 }
 
 TEST(jpeg_reads_back)

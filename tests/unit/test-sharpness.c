@@ -4,25 +4,11 @@
 #include <linux/videodev2.h>
 #include <math.h>
 
+#include "frames.h"
 #include "sharpness.h"
 #include "tap.h"
 #include "util.h"
 #include "yuv.h"
-
-static void frame_freep(struct frame_view *f)
-{
-	free(f->data);
-}
-
-#define _cleanup_frame_ _cleanup_(frame_freep)
-
-static int scene(uint32_t fourcc, unsigned int w, unsigned int h,
-		 struct frame_view *ret)
-{
-	int r = frame_new_packed(fourcc, w, h, ret);
-
-	return r < 0 ? r : frame_draw_scene(ret, 1);
-}
 
 static double score(const struct frame_view *f)
 {
@@ -76,7 +62,7 @@ static void check_blur_monotonic(bool dx, bool dy, const char *what)
 	_cleanup_frame_ struct frame_view f = {};
 	double sharp, prev;
 
-	REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, &f) == 0);
+	REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, 1, &f) == 0);
 	sharp = prev = score(&f);
 	tap_diag("%s: sharp %.1f", what, sharp);
 	REQUIRE(sharp > 100);
@@ -85,7 +71,7 @@ static void check_blur_monotonic(bool dx, bool dy, const char *what)
 		_cleanup_frame_ struct frame_view b = {};
 		double s;
 
-		REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, &b) == 0);
+		REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, 1, &b) == 0);
 		box_blur(b.data, b.bytesperline, b.width, b.height, radii[i],
 			 dx, dy);
 		s = score(&b);
@@ -137,9 +123,9 @@ TEST(nv12_and_yuyv_agree)
 		_cleanup_frame_ struct frame_view nv12 = {}, yuyv = {};
 		double a, b;
 
-		REQUIRE(scene(V4L2_PIX_FMT_NV12, sizes[i][0], sizes[i][1],
+		REQUIRE(scene(V4L2_PIX_FMT_NV12, sizes[i][0], sizes[i][1], 1,
 			      &nv12) == 0);
-		REQUIRE(scene(V4L2_PIX_FMT_YUYV, sizes[i][0], sizes[i][1],
+		REQUIRE(scene(V4L2_PIX_FMT_YUYV, sizes[i][0], sizes[i][1], 1,
 			      &yuyv) == 0);
 		a = score(&nv12);
 		b = score(&yuyv);
@@ -156,10 +142,10 @@ TEST(rgb_formats_approximate_luma)
 					  bgrx = {};
 	double y, a, b, c;
 
-	REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, &nv12) == 0);
-	REQUIRE(scene(V4L2_PIX_FMT_RGB24, 640, 480, &rgb) == 0);
-	REQUIRE(scene(V4L2_PIX_FMT_BGR24, 640, 480, &bgr) == 0);
-	REQUIRE(scene(V4L2_PIX_FMT_XBGR32, 640, 480, &bgrx) == 0);
+	REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, 1, &nv12) == 0);
+	REQUIRE(scene(V4L2_PIX_FMT_RGB24, 640, 480, 1, &rgb) == 0);
+	REQUIRE(scene(V4L2_PIX_FMT_BGR24, 640, 480, 1, &bgr) == 0);
+	REQUIRE(scene(V4L2_PIX_FMT_XBGR32, 640, 480, 1, &bgrx) == 0);
 	y = score(&nv12);
 	a = score(&rgb);
 	b = score(&bgr);
@@ -184,24 +170,10 @@ TEST(bytesperline_padding_ignored)
 					    V4L2_PIX_FMT_RGB24 };
 
 	for (size_t i = 0; i < ELEMENTSOF(fourccs); i++) {
-		_cleanup_frame_ struct frame_view f = {};
-		_cleanup_free_ uint8_t *padded = NULL;
-		unsigned int pad = 96, rows;
-		struct frame_view p;
+		_cleanup_frame_ struct frame_view f = {}, p = {};
 
-		REQUIRE(scene(fourccs[i], 640, 480, &f) == 0);
-		rows = f.bytesused / f.bytesperline;
-		p = f;
-		p.bytesperline = f.bytesperline + pad;
-		p.bytesused = (size_t)p.bytesperline * rows;
-		padded = malloc(p.bytesused);
-		REQUIRE(padded);
-		memset(padded, 0xff, p.bytesused);
-		for (unsigned int y = 0; y < rows; y++)
-			memcpy(padded + (size_t)y * p.bytesperline,
-			       f.data + (size_t)y * f.bytesperline,
-			       f.bytesperline);
-		p.data = padded;
+		REQUIRE(scene(fourccs[i], 640, 480, 1, &f) == 0);
+		REQUIRE(frame_padded_copy(&f, 96, 0xff, &p) == 0);
 		CHECK(score(&p) == score(&f));
 	}
 }
@@ -212,7 +184,7 @@ TEST(bad_frames_refused)
 	struct frame_view bad;
 	double s = 42;
 
-	REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, &f) == 0);
+	REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, 1, &f) == 0);
 
 	bad = f;
 	bad.bytesused = f.bytesused - 1;
