@@ -332,3 +332,42 @@ int exif_build(const struct photo_meta *m, uint8_t **ret, size_t *ret_size)
 	*ret_size = size;
 	return 0;
 }
+
+int exif_replace(const uint8_t *jpeg, size_t size, const struct photo_meta *m,
+		 uint8_t **ret, size_t *ret_size)
+{
+	_cleanup_free_ uint8_t *exif = NULL;
+	size_t rest = 2, exif_size, out_size;
+	uint8_t *out;
+	int r;
+
+	if (size < 4 || jpeg[0] != 0xff || jpeg[1] != 0xd8)
+		return -EBADMSG;
+	if (size >= 2 + 4 + 6 && jpeg[2] == 0xff && jpeg[3] == 0xe1 &&
+	    memcmp(jpeg + 6, "Exif\0\0", 6) == 0) {
+		size_t len = (size_t)jpeg[4] << 8 | jpeg[5];
+
+		if (len < 2 || 2 + 2 + len > size)
+			return -EBADMSG;
+		rest = 2 + 2 + len;
+	}
+
+	r = exif_build(m, &exif, &exif_size);
+	if (r < 0)
+		return r;
+	out_size = 2 + 2 + 2 + exif_size + (size - rest);
+	out = malloc(out_size);
+	if (!out)
+		return -ENOMEM;
+	out[0] = 0xff;	/* SOI */
+	out[1] = 0xd8;
+	out[2] = 0xff;	/* APP1, its length counting itself */
+	out[3] = 0xe1;
+	out[4] = (uint8_t)((exif_size + 2) >> 8);
+	out[5] = (uint8_t)(exif_size + 2);
+	memcpy(out + 6, exif, exif_size);
+	memcpy(out + 6 + exif_size, jpeg + rest, size - rest);
+	*ret = out;
+	*ret_size = out_size;
+	return 0;
+}

@@ -38,4 +38,13 @@
  */
 int exif_build(const struct photo_meta *m, uint8_t **ret, size_t *ret_size);
 
+/*
+ * A copy of the JPEG file jpeg with its EXIF APP1 segment (right after
+ * SOI, as the encoder writes it; added when there is none) rebuilt for m:
+ * a held van-stop photo gets the GPS fix of its Delivered. Returns 0, the
+ * errors of exif_build(), -EBADMSG for data that is no such JPEG, -ENOMEM.
+ */
+int exif_replace(const uint8_t *jpeg, size_t size, const struct photo_meta *m,
+		 uint8_t **ret, size_t *ret_size);
+
 #endif

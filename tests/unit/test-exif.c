@@ -384,6 +384,36 @@ TEST(jpeg_without_fix_has_no_gps)
 		    PHOTO_ID);
 }
 
+TEST(replace_adds_the_fix_of_a_held_photo)
+{
+	struct photo_meta m = meta_with_fix();
+	_cleanup_exif_ ExifData *ed = NULL;
+	_cleanup_free_ uint8_t *jpeg = NULL, *out = NULL, *again = NULL;
+	size_t size, out_size, again_size;
+
+	m.has_gps = false;
+	REQUIRE(encode_photo(&m, &jpeg, &size) == 0);
+	m = meta_with_fix();
+	REQUIRE(exif_replace(jpeg, size, &m, &out, &out_size) == 0);
+	ed = exif_load(out, out_size);
+	REQUIRE(ed);
+	check_all_tags(ed, &m);
+
+	/* Only the APP1 segment changed: the rest is the same bytes. */
+	CHECK(out_size > size);
+	CHECK(memcmp(out + out_size - 1000, jpeg + size - 1000, 1000) == 0);
+
+	/* Replacing again gives the same file; garbage is refused. */
+	REQUIRE(exif_replace(out, out_size, &m, &again, &again_size) == 0);
+	CHECK_EQ_INT(again_size, out_size);
+	CHECK(memcmp(again, out, out_size) == 0);
+	free(again);
+	again = NULL;
+	CHECK_EQ_INT(exif_replace((const uint8_t *)"nope", 4, &m, &again,
+				  &again_size), -EBADMSG);
+	CHECK(again == NULL);
+}
+
 /* Runs exiftool on a file; its JSON output for the file, or NULL. */
 static json_object *exiftool(const char *path, const char *args)
 {
