@@ -114,10 +114,10 @@ struct podcam_buffer {
  * @ctrl_handler: controls
  * @ctrl_flash: V4L2_CID_ILLUMINATORS_1
  * @debugfs: /sys/kernel/debug/podcam/<role>
- * @lock: serializes the ioctls, the vb2 queue and the controls (it is
- *	the video_device, vb2_queue and control handler lock); protects
- *	@fmt, @interval, @blur, @image, @scene_gen and @fail_streamon, and
- *	writers of @tpl
+ * @lock: serializes the ioctls and the vb2 queue (it is the video_device
+ *	and vb2_queue lock; the control ioctls hold it too, and then the
+ *	control handler's own lock); protects @fmt, @interval, @blur,
+ *	@image, @scene_gen and @fail_streamon, and writers of @tpl
  * @fmt: current format
  * @interval: index of the current frame interval
  * @blur: motion blur strength (control value)
