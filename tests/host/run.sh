@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host tests that need neither the VM nor a network: the spool crash test.
+# Prints TAP. SPOOL_CRASH_ROUNDS (200) and SPOOL_CRASH_SEED change the run;
+# the spool goes below TMPDIR (default /var/tmp, a real disk file system).
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+bin=$BUILD/tests/spool-crash
+if [ ! -x "$bin" ]; then
+	echo "not ok - spool-crash was not built ($bin)"
+	exit 1
+fi
+# shellcheck disable=SC2086
+exec "$bin" "${SPOOL_CRASH_ROUNDS:-200}" ${SPOOL_CRASH_SEED:-}
