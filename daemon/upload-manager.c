@@ -552,7 +552,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 		(void)rescan(m);
 		return 0;
 	}
-	if (ev->len == 0 || !photo_id_valid(ev->name))
+	if (ev->len == 0 || !photo_id_is_valid(ev->name))
 		return 0;
 	if (ev->mask & IN_MOVED_TO) {
 		if (entry_add(m, ev->name) < 0)

@@ -71,28 +71,6 @@ uint64_t upload_retry_delay_usec(unsigned int attempt, uint64_t initial_usec,
 	return MIN(d, max_usec);
 }
 
-bool device_id_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
-			return false;
-	return true;
-}
-
-bool photo_id_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!strchr("0123456789abcdef", s[i]) || i >= 32)
-			return false;
-	return i == 32;
-}
-
 static bool bucket_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -235,7 +213,7 @@ int upload_object_url(const struct upload_config *c, const char *device_id,
 	char *url;
 	int r;
 
-	if (!device_id_valid(device_id) || !photo_id_valid(photo_id))
+	if (!device_id_valid(device_id) || !photo_id_is_valid(photo_id))
 		return -EINVAL;
 	if (c->mode == UPLOAD_MODE_S3 && !c->path_style)
 		r = vhost_base(c->endpoint, c->bucket, &base);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "id.h"
 
 #define DEVICE_ID_MAX 64
 #define TOKEN_MAX 4096
@@ -50,10 +51,14 @@ uint64_t upload_retry_delay_usec(unsigned int attempt, uint64_t initial_usec,
  */
 int upload_config_check(const struct upload_config *c, char **ret_error);
 
-/* [A-Za-z0-9._-], 1..DEVICE_ID_MAX, first one a letter or digit. */
-bool device_id_valid(const char *s);
-/* 32 lowercase hex digits. */
-bool photo_id_valid(const char *s);
+/*
+ * A device id in an object key: DeviceId='s rule (conf.c), which is the
+ * tracking id's: 1..64 of [A-Za-z0-9._-], the first a letter or digit.
+ */
+static inline bool device_id_valid(const char *s)
+{
+	return tracking_id_is_valid(s);
+}
 
 /*
  * The URL of <device_id>/<photo_id><suffix> ("suffix" is ".jpg" or ".json"):

@@ -134,7 +134,7 @@ int upload_queue_scan(struct upload_queue *q, char (*ids)[PHOTO_ID_LEN + 1],
 	while ((de = readdir(d))) {
 		size_t lo = 0, hi = n;
 
-		if (!photo_id_valid(de->d_name))
+		if (!photo_id_is_valid(de->d_name))
 			continue;
 		total++;
 		/* Keep the max smallest names, sorted: binary insertion. */
@@ -272,7 +272,7 @@ int upload_photo_load(struct upload_queue *q, const char *id,
 	_cleanup_close_ int fd = -EBADF;
 	int r;
 
-	if (!photo_id_valid(id))
+	if (!photo_id_is_valid(id))
 		return -EINVAL;
 	fd = open_dir_at(q->queue_fd, id, false, 0);
 	if (fd < 0)
@@ -306,7 +306,7 @@ int upload_queue_finish(struct upload_queue *q, const char *id)
 {
 	int r;
 
-	if (!photo_id_valid(id))
+	if (!photo_id_is_valid(id))
 		return -EINVAL;
 	if (renameat(q->queue_fd, id, q->trash_fd, id) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY)
@@ -335,7 +335,7 @@ int upload_queue_quarantine(struct upload_queue *q, const char *id,
 	char target[PHOTO_ID_LEN + 8];
 	int r;
 
-	if (!photo_id_valid(id))
+	if (!photo_id_is_valid(id))
 		return -EINVAL;
 	fd = open_dir_at(q->queue_fd, id, false, 0);
 	if (fd >= 0) {
