@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "fs-util.h"
 #include "hash.h"
@@ -28,6 +29,10 @@ struct transfer {
 	char errbuf[CURL_ERROR_SIZE];
 	char response[RESPONSE_KEEP];
 	size_t response_len;
+	/* Stall detection: when the byte counts last moved. */
+	curl_off_t last_up, last_down;
+	uint64_t last_progress_usec, stall_usec;
+	bool stalled;
 	upload_done_t done;
 	void *userdata;
 };
@@ -84,7 +89,11 @@ static void check_done(struct upload_http *h)
 		    CURLE_OK && loc)
 			upload_first_line(loc, strlen(loc), r.location,
 					  sizeof(r.location));
-		if (r.curl_code != CURLE_OK)
+		if (t->stalled)
+			snprintf(r.error, sizeof(r.error),
+				 "stalled: no progress for %" PRIu64 " s",
+				 t->stall_usec / 1000000);
+		else if (r.curl_code != CURLE_OK)
 			snprintf(r.error, sizeof(r.error), "%.200s%s%.255s",
 				 curl_easy_strerror(r.curl_code),
 				 t->errbuf[0] ? ": " : "", t->errbuf);
@@ -299,6 +308,39 @@ int upload_target_load(struct upload_target *t, const struct upload_config *c,
 	return 0;
 }
 
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * A transfer is stalled when no byte moved either way for StallTimeoutSec.
+ * (libcurl's own low-speed check averages over about five seconds, so
+ * after a fast upload it fires that much late; it stays as a backstop and
+ * makes libcurl call this at least once a second.)
+ */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transfer *t = userdata;
+	uint64_t now = monotonic_usec();
+
+	if (ulnow != t->last_up || dlnow != t->last_down ||
+	    t->last_progress_usec == 0) {
+		t->last_up = ulnow;
+		t->last_down = dlnow;
+		t->last_progress_usec = now;
+		return 0;
+	}
+	if (now - t->last_progress_usec < t->stall_usec)
+		return 0;
+	t->stalled = true;
+	return 1;	/* CURLE_ABORTED_BY_CALLBACK */
+}
+
 static size_t on_write(char *data, size_t size, size_t n, void *userdata)
 {
 	struct transfer *t = userdata;
@@ -398,7 +440,11 @@ static int setup_easy(struct transfer *t, const struct upload_target *tg,
 			SET(CURLOPT_SSLKEY, c->client_key);
 	}
 	SET(CURLOPT_CONNECTTIMEOUT, (long)c->connect_timeout_sec);
-	/* Stalled: under one byte a second for StallTimeoutSec. */
+	/* Stalled: nothing moved for StallTimeoutSec (on_progress). */
+	t->stall_usec = (uint64_t)c->stall_timeout_sec * 1000000;
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, t);
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, (long)c->stall_timeout_sec);
 	/* And a trickle is not allowed to hold a slot for ever. */
