@@ -430,25 +430,36 @@ t_restart_resumes() {
 
 t_sigkill_100() {
 	fresh
-	put 40 3000
+	put 20 30000
 	write_config "$T/c.conf" Endpoint="https://localhost:$NGINX_PORT/k" \
 		Concurrency=2
-	local i pid ms bad=0 killed=0
+	local i pid ms q0 q1 bad=0 before=0 midway=0 after=0
 	for ((i = 1; i <= SIGKILL_RUNS; i++)); do
-		put 2 3000
+		put 8 30000
+		q0=$(queued)
 		"$UPLOADER" --config "$T/c.conf" >>"$LOG" 2>&1 &
 		pid=$!
-		ms=$((RANDOM % 250))
+		ms=$((RANDOM % 120))
 		sleep "$(printf '0.%03d' $ms)"
-		kill -9 $pid 2>/dev/null && killed=$((killed + 1))
+		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
+		q1=$(queued)
+		if [ "$q1" -eq "$q0" ]; then
+			before=$((before + 1))
+		elif [ "$q1" -gt 0 ]; then
+			midway=$((midway + 1))
+		else
+			after=$((after + 1))
+		fi
 		python3 "$CHECK" check "$SPOOL" "$T/www/k/dev-1" \
 			"$T/manifest" || { echo "after kill $i at ${ms} ms"; bad=1; break; }
 	done
-	echo "$killed of $SIGKILL_RUNS runs killed mid-way;" \
-		"$(ls "$T/www/k/dev-1" 2>/dev/null | wc -l) objects on the server," \
-		"$(queued) photos still queued"
+	echo "$SIGKILL_RUNS SIGKILLs: $before before any photo was done," \
+		"$midway with photos done and photos left, $after after the" \
+		"queue was empty; $(queued) photos still queued"
 	[ $bad -eq 0 ] || fail "a kill lost or removed a photo too early"
+	[ $midway -ge $((SIGKILL_RUNS / 10)) ] ||
+		fail "too few kills in the middle of the uploads"
 	start_uploader "$T/c.conf" "$LOG" || fail "uploader did not start"
 	wait_for 60 eval '[ "$(queued)" -eq 0 ]' || fail "queue not drained"
 	python3 "$CHECK" check "$SPOOL" "$T/www/k/dev-1" "$T/manifest" --final ||
