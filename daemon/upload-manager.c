@@ -269,6 +269,9 @@ static void job_end(struct upload_job *j, bool remove)
 	kick(m);
 }
 
+static void attempt_failed(struct upload_job *j, int64_t retry_after_sec,
+			   const char *what);
+
 static void format_now(char *buf, size_t size)
 {
 	struct timespec ts;
@@ -291,23 +294,19 @@ static void quarantine(struct upload_job *j, const char *status,
 	format_now(t, sizeof(t));
 	if (asprintf(&reason, "status: %s\nurl: %s\nresponse: %s\ntime: %s\n",
 		     status, strempty(url), what, t) < 0) {
-		log_error_errno(-ENOMEM, "Out of memory");
-		job_end(j, false);
+		attempt_failed(j, -1, "out of memory");
 		return;
 	}
-	m->failed++;
 	r = upload_queue_quarantine(m->queue, j->e->id, reason);
 	if (r < 0) {
-		/* It stays queued and is tried again: nothing is lost. */
+		/* It stays queued and is tried again later: nothing is lost. */
 		log_ctx_full(LOG_ERR, r, &ctx,
 			     "Failed to move photo %s to quarantine: %m",
 			     j->e->id);
-		set_last_error(m, "Failed to quarantine %s: %s", j->e->id,
-			       strerror(-r));
-		changed(m, PROP_FAILED);
-		job_end(j, false);
+		attempt_failed(j, -1, "cannot move a refused photo to quarantine");
 		return;
 	}
+	m->failed++;
 	m->quarantined++;
 	log_ctx_full(LOG_ERR, 0, &ctx,
 		     "Photo %s refused (%s%s%s), moved to quarantine", j->e->id,

@@ -392,6 +392,27 @@ t_sha256_mismatch_quarantined() {
 	python3 "$CHECK" check "$SPOOL" "$T/www/sha/dev-1" "$T/manifest" --final
 }
 
+t_quarantine_failure_backs_off() {
+	fresh
+	put 1 2000 --bad-sha256
+	local id i
+	id=$(cat "$T/last-ids")
+	# Every name quarantine/ could take is taken: the move fails.
+	mkdir -p "$SPOOL/quarantine/$id"
+	for ((i = 1; i <= 99; i++)); do mkdir "$SPOOL/quarantine/$id.$i"; done
+	write_config "$T/c.conf" Endpoint="https://localhost:$NGINX_PORT/qf" \
+		RetryInitialMs=200 RetryMaxSec=5
+	start_uploader "$T/c.conf" "$LOG" || fail "uploader did not start"
+	sleep 2
+	local failed
+	failed=$(prop Failed)
+	echo "Failed=$failed after 2 s; LastError: $(prop LastError)"
+	[ "$failed" -ge 1 ] && [ "$failed" -le 12 ] ||
+		fail "no backoff when the quarantine move fails"
+	[[ "$(prop LastError)" == *"quarantine"* ]] || fail "LastError unclear"
+	[ -f "$SPOOL/queue/$id/photo.jpg" ] || fail "the photo left the queue"
+}
+
 t_http_endpoint_refused_at_run_time() {
 	fresh
 	put 2 2000
@@ -508,6 +529,7 @@ run_test tls_expired
 run_test redirect_to_http
 run_test missing_token_file
 run_test sha256_mismatch_quarantined
+run_test quarantine_failure_backs_off
 run_test http_endpoint_refused_at_run_time
 run_test restart_resumes
 run_test sigkill_100
