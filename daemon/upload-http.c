@@ -19,13 +19,14 @@
 #include "upload-http.h"
 #include "util.h"
 
-#define RESPONSE_KEEP 1024	/* bytes of a response body kept */
+#define RESPONSE_KEEP 1024 /* bytes of a response body kept */
 
 struct transfer {
 	struct upload_http *http;
 	struct transfer *prev, *next;
 	CURL *easy;
 	struct curl_slist *headers;
+	bool headers_failed;
 	char errbuf[CURL_ERROR_SIZE];
 	char response[RESPONSE_KEEP];
 	size_t response_len;
@@ -81,12 +82,12 @@ static void check_done(struct upload_http *h)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &t);
 		r.curl_code = m->data.result;
 		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
-		if (curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &ra) ==
-		    CURLE_OK && ra > 0)
+		/* Both stay as they are (-1, NULL) when libcurl has none. */
+		(void)curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &ra);
+		(void)curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &loc);
+		if (ra > 0)
 			r.retry_after_sec = ra;
-		if (r.status >= 300 && r.status < 400 &&
-		    curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &loc) ==
-		    CURLE_OK && loc)
+		if (r.status >= 300 && r.status < 400 && loc)
 			upload_first_line(loc, strlen(loc), r.location,
 					  sizeof(r.location));
 		if (t->stalled)
@@ -171,9 +172,11 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	struct upload_http *h = userp;
 	uint64_t now;
 
-	if (timeout_ms < 0)
-		return sd_event_source_set_enabled(h->timer, SD_EVENT_OFF) < 0 ?
-			-1 : 0;
+	if (timeout_ms < 0) {
+		if (sd_event_source_set_enabled(h->timer, SD_EVENT_OFF) < 0)
+			return -1;
+		return 0;
+	}
 	if (sd_event_now(h->event, CLOCK_MONOTONIC, &now) < 0)
 		return -1;
 	if (sd_event_source_set_time(h->timer,
@@ -213,7 +216,11 @@ int upload_http_new(sd_event *e, struct upload_http **ret)
 		return -ENOMEM;
 	}
 	h->event = sd_event_ref(e);
-	r = sd_event_add_time(e, &h->timer, CLOCK_MONOTONIC, UINT64_MAX, 1000,
+	/*
+	 * Accuracy 1 us: libcurl asks for "now" (0 ms) all the time, and
+	 * sd-event would otherwise move each wake-up within a 1 ms window.
+	 */
+	r = sd_event_add_time(e, &h->timer, CLOCK_MONOTONIC, UINT64_MAX, 1,
 			      on_timer, h);
 	if (r < 0)
 		return r;
@@ -227,7 +234,8 @@ int upload_http_new(sd_event *e, struct upload_http **ret)
 	if (!h->multi || !h->share)
 		return -ENOMEM;
 	/* TLS sessions and DNS answers shared by every transfer. */
-	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE,
+			  CURL_LOCK_DATA_SSL_SESSION);
 	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
@@ -265,33 +273,34 @@ int upload_target_load(struct upload_target *t, const struct upload_config *c,
 {
 	struct upload_target n = { .config = c };
 	_cleanup_free_ char *buf = NULL;
+	bool s3 = c->mode == UPLOAD_MODE_S3;
 	const char *path;
 	int r;
 
-	if (c->mode == UPLOAD_MODE_S3)
+	if (s3)
 		path = c->credentials_file;
 	else
 		path = c->token_file && *c->token_file ? c->token_file : NULL;
 	if (path) {
 		r = read_secret(path, &buf);
 		if (r < 0)
-			return asprintf(ret_error, "Cannot read %s %s: %s",
-					c->mode == UPLOAD_MODE_S3 ?
-					"credentials file" : "token file",
-					path, strerror(-r)) < 0 ? -ENOMEM : r;
-		if (c->mode == UPLOAD_MODE_S3)
+			return upload_errorf(
+				ret_error, r, "Cannot read %s %s: %s",
+				s3 ? "credentials file" : "token file", path,
+				strerror(-r));
+		if (s3)
 			r = upload_parse_credentials(buf, &n.s3);
 		else
 			r = upload_parse_token(buf, &n.token);
 		sodium_memzero(buf, strlen(buf));
 		if (r < 0)
-			return asprintf(ret_error, "%s %s is malformed%s",
-					c->mode == UPLOAD_MODE_S3 ?
-					"Credentials file" : "Token file",
-					path, c->mode == UPLOAD_MODE_S3 ?
-					" (AccessKeyId= and SecretAccessKey= lines expected)" :
-					" (one line of visible ASCII expected)") < 0 ?
-				-ENOMEM : r;
+			return upload_errorf(
+				ret_error, r,
+				"%s %s is malformed (%s expected)",
+				s3 ? "Credentials file" : "Token file", path,
+				s3 ? "AccessKeyId= and "
+				     "SecretAccessKey= lines" :
+				     "one line of visible ASCII");
 	}
 	for (unsigned int i = 0; i < 2; i++) {
 		const char *f = i == 0 ? c->client_cert : c->client_key;
@@ -300,9 +309,10 @@ int upload_target_load(struct upload_target *t, const struct upload_config *c,
 			continue;
 		r = negative_errno();
 		upload_target_done(&n);
-		return asprintf(ret_error, "Cannot read client %s %s: %s",
-				i == 0 ? "certificate" : "key", f,
-				strerror(-r)) < 0 ? -ENOMEM : r;
+		return upload_errorf(ret_error, r,
+				     "Cannot read client %s %s: %s",
+				     i == 0 ? "certificate" : "key", f,
+				     strerror(-r));
 	}
 	*t = n;
 	return 0;
@@ -338,7 +348,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 	if (now - t->last_progress_usec < t->stall_usec)
 		return 0;
 	t->stalled = true;
-	return 1;	/* CURLE_ABORTED_BY_CALLBACK */
+	return 1; /* CURLE_ABORTED_BY_CALLBACK */
 }
 
 static size_t on_write(char *data, size_t size, size_t n, void *userdata)
@@ -352,9 +362,9 @@ static size_t on_write(char *data, size_t size, size_t n, void *userdata)
 	return len;
 }
 
-static int add_header(struct curl_slist **l, const char *fmt, ...)
-	_printf_(2, 3);
-static int add_header(struct curl_slist **l, const char *fmt, ...)
+/* Appends a header; a failure is remembered in t->headers_failed. */
+static void add_header(struct transfer *t, const char *fmt, ...) _printf_(2, 3);
+static void add_header(struct transfer *t, const char *fmt, ...)
 {
 	_cleanup_free_ char *s = NULL;
 	struct curl_slist *n;
@@ -364,50 +374,44 @@ static int add_header(struct curl_slist **l, const char *fmt, ...)
 	va_start(ap, fmt);
 	r = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	n = curl_slist_append(*l, s);
-	if (!n)
-		return -ENOMEM;
-	*l = n;
-	return 0;
+	n = r < 0 ? NULL : curl_slist_append(t->headers, s);
+	if (!n) {
+		t->headers_failed = true;
+		return;
+	}
+	t->headers = n;
 }
 
 static int build_headers(struct transfer *t, const struct upload_target *tg,
 			 const struct upload_put *put)
 {
 	const struct upload_config *c = tg->config;
-	struct curl_slist **l = &t->headers;
-	int r;
+	char b64[sodium_base64_ENCODED_LEN(SHA256_LEN,
+					   sodium_base64_VARIANT_ORIGINAL)];
+	uint8_t d[SHA256_LEN];
 
-	r = add_header(l, "Content-Type: %s", put->content_type);
+	add_header(t, "Content-Type: %s", put->content_type);
 	/* The body goes at once: no 100-continue round trip. */
-	r = r ?: add_header(l, "Expect:");
-	r = r ?: add_header(l, "If-None-Match: *");
+	add_header(t, "Expect:");
+	add_header(t, "If-None-Match: *");
 	if (c->mode == UPLOAD_MODE_HTTP) {
-		r = r ?: add_header(l, "X-Podcam-Sha256: %s", put->sha256_hex);
+		add_header(t, "X-Podcam-Sha256: %s", put->sha256_hex);
 		if (tg->token)
-			r = r ?: add_header(l, "Authorization: Bearer %s",
-					    tg->token);
-	} else {
-		uint8_t d[SHA256_LEN];
-		char b64[sodium_base64_ENCODED_LEN(SHA256_LEN,
-				sodium_base64_VARIANT_ORIGINAL)];
-
-		if (sodium_hex2bin(d, sizeof(d), put->sha256_hex,
-				   SHA256_HEX_LEN, NULL, NULL, NULL) < 0)
-			return -EINVAL;
-		sodium_bin2base64(b64, sizeof(b64), d, sizeof(d),
-				  sodium_base64_VARIANT_ORIGINAL);
-		/* Signed by SigV4 as the payload hash. */
-		r = r ?: add_header(l, "x-amz-content-sha256: %s",
-				    put->sha256_hex);
-		r = r ?: add_header(l, "x-amz-checksum-sha256: %s", b64);
-		if (tg->s3.session_token)
-			r = r ?: add_header(l, "x-amz-security-token: %s",
-					    tg->s3.session_token);
+			add_header(t, "Authorization: Bearer %s", tg->token);
+		return t->headers_failed ? -ENOMEM : 0;
 	}
-	return r;
+
+	if (sodium_hex2bin(d, sizeof(d), put->sha256_hex, SHA256_HEX_LEN, NULL,
+			   NULL, NULL) < 0)
+		return -EINVAL;
+	sodium_bin2base64(b64, sizeof(b64), d, sizeof(d),
+			  sodium_base64_VARIANT_ORIGINAL);
+	/* Signed by SigV4 as the payload hash. */
+	add_header(t, "x-amz-content-sha256: %s", put->sha256_hex);
+	add_header(t, "x-amz-checksum-sha256: %s", b64);
+	if (tg->s3.session_token)
+		add_header(t, "x-amz-security-token: %s", tg->s3.session_token);
+	return t->headers_failed ? -ENOMEM : 0;
 }
 
 static int setup_easy(struct transfer *t, const struct upload_target *tg,
@@ -448,8 +452,8 @@ static int setup_easy(struct transfer *t, const struct upload_target *tg,
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, (long)c->stall_timeout_sec);
 	/* And a trickle is not allowed to hold a slot for ever. */
-	SET(CURLOPT_TIMEOUT, (long)(c->connect_timeout_sec +
-				    4 * c->stall_timeout_sec));
+	SET(CURLOPT_TIMEOUT,
+	    (long)(c->connect_timeout_sec + 4 * c->stall_timeout_sec));
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_CUSTOMREQUEST, "PUT");
 	SET(CURLOPT_POSTFIELDS, put->body);

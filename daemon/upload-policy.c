@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "upload-policy.h"
@@ -19,7 +20,7 @@ enum upload_outcome upload_classify(int curl_code, long status)
 		return UPLOAD_RETRY;
 	if (status >= 200 && status < 300)
 		return UPLOAD_DONE;
-	if (status == 412)	/* If-None-Match: * found the object */
+	if (status == 412) /* If-None-Match: * found the object */
 		return UPLOAD_DONE;
 	if (status == 408 || status == 429)
 		return UPLOAD_RETRY;
@@ -64,11 +65,27 @@ uint64_t upload_retry_delay_usec(unsigned int attempt, uint64_t initial_usec,
 	d = ceiling == UINT64_MAX ? rnd : rnd % (ceiling + 1);
 	if (retry_after_sec >= 0) {
 		uint64_t ra = (uint64_t)retry_after_sec > UINT64_MAX / 1000000 ?
-			UINT64_MAX : (uint64_t)retry_after_sec * 1000000;
+				      UINT64_MAX :
+				      (uint64_t)retry_after_sec * 1000000;
 
 		d = MAX(d, ra);
 	}
 	return MIN(d, max_usec);
+}
+
+int upload_errorf(char **ret, int error, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return error;
 }
 
 static bool bucket_valid(const char *s)
@@ -107,29 +124,31 @@ static int check_endpoint(const char *endpoint, char **ret_error)
 	bool https;
 
 	if (!endpoint || !*endpoint)
-		return asprintf(ret_error, "Endpoint= is not set") < 0 ?
-			-ENOMEM : -EINVAL;
+		return upload_errorf(ret_error, -EINVAL,
+				     "Endpoint= is not set");
 	u = curl_url();
 	if (!u)
 		return -ENOMEM;
 	if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK)
-		return asprintf(ret_error, "Endpoint=%s is not a valid URL",
-				endpoint) < 0 ? -ENOMEM : -EINVAL;
+		return upload_errorf(ret_error, -EINVAL,
+				     "Endpoint=%s is not a valid URL",
+				     endpoint);
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
 		return -EINVAL;
 	https = streq(scheme, "https");
 	curl_free(scheme);
 	if (!https)
-		return asprintf(ret_error,
-				"Endpoint=%s: only https:// is allowed",
-				endpoint) < 0 ? -ENOMEM : -EINVAL;
+		return upload_errorf(ret_error, -EINVAL,
+				     "Endpoint=%s: only https:// is allowed",
+				     endpoint);
 	if (url_has_part(u, CURLUPART_USER) ||
 	    url_has_part(u, CURLUPART_PASSWORD) ||
 	    url_has_part(u, CURLUPART_QUERY) ||
 	    url_has_part(u, CURLUPART_FRAGMENT))
-		return asprintf(ret_error,
-				"Endpoint=%s: no user, password, query or fragment allowed",
-				endpoint) < 0 ? -ENOMEM : -EINVAL;
+		return upload_errorf(ret_error, -EINVAL,
+				     "Endpoint=%s: no user, password, query "
+				     "or fragment allowed",
+				     endpoint);
 	return 0;
 }
 
@@ -142,27 +161,27 @@ int upload_config_check(const struct upload_config *c, char **ret_error)
 		return r;
 	if (c->mode == UPLOAD_MODE_S3) {
 		if (!c->bucket || !bucket_valid(c->bucket))
-			return asprintf(ret_error,
-					"Bucket=%s: S3 mode needs a bucket name of 3 to 63 characters [a-z0-9.-]",
-					strempty(c->bucket)) < 0 ?
-				-ENOMEM : -EINVAL;
+			return upload_errorf(
+				ret_error, -EINVAL,
+				"Bucket=%s: S3 mode needs a bucket "
+				"name of 3 to 63 of [a-z0-9.-]",
+				strempty(c->bucket));
 		if (!c->credentials_file || !*c->credentials_file)
-			return asprintf(ret_error,
-					"CredentialsFile= is required in S3 mode") < 0 ?
-				-ENOMEM : -EINVAL;
+			return upload_errorf(ret_error, -EINVAL,
+					     "CredentialsFile= is required in "
+					     "S3 mode");
 		if (!c->region || !*c->region || strchr(c->region, ':'))
-			return asprintf(ret_error, "Region=%s is not valid",
-					strempty(c->region)) < 0 ?
-				-ENOMEM : -EINVAL;
+			return upload_errorf(ret_error, -EINVAL,
+					     "Region=%s is not valid",
+					     strempty(c->region));
 	}
 	if (c->client_key && *c->client_key &&
 	    !(c->client_cert && *c->client_cert))
-		return asprintf(ret_error,
-				"ClientKey= needs ClientCertificate=") < 0 ?
-			-ENOMEM : -EINVAL;
+		return upload_errorf(ret_error, -EINVAL,
+				     "ClientKey= needs ClientCertificate=");
 	if (c->concurrency < 1)
-		return asprintf(ret_error, "Concurrency= must be at least 1") < 0 ?
-			-ENOMEM : -EINVAL;
+		return upload_errorf(ret_error, -EINVAL,
+				     "Concurrency= must be at least 1");
 	return 0;
 }
 

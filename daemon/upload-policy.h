@@ -19,9 +19,9 @@
 #define TOKEN_MAX 4096
 
 enum upload_outcome {
-	UPLOAD_DONE,		/* 2xx, or 412: the object is there */
-	UPLOAD_RETRY,		/* transient: back off and try again */
-	UPLOAD_REFUSED,		/* any other 4xx: quarantine */
+	UPLOAD_DONE, /* 2xx, or 412: the object is there */
+	UPLOAD_RETRY, /* transient: back off and try again */
+	UPLOAD_REFUSED, /* any other 4xx: quarantine */
 };
 
 /*
@@ -43,6 +43,13 @@ uint64_t upload_backoff_ceiling_usec(unsigned int attempt,
 uint64_t upload_retry_delay_usec(unsigned int attempt, uint64_t initial_usec,
 				 uint64_t max_usec, int64_t retry_after_sec,
 				 uint64_t rnd);
+
+/*
+ * Formats a message into *ret (caller frees) and returns error, or -ENOMEM
+ * when the message cannot be made: for functions with a ret_error.
+ */
+int upload_errorf(char **ret, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Checks [upload] beyond what the parser checks: an https endpoint with a
@@ -74,7 +81,7 @@ int upload_parse_token(const char *buf, char **ret);
 struct s3_credentials {
 	char *access_key_id;
 	char *secret_access_key;
-	char *session_token;	/* optional, NULL when absent */
+	char *session_token; /* optional, NULL when absent */
 };
 
 /*

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -35,8 +34,8 @@ int upload_queue_open(const char *path, struct upload_queue **ret)
 		return -ENOMEM;
 	q->dir_fd = q->queue_fd = q->trash_fd = q->quarantine_fd = -EBADF;
 	q->path = strdup(path);
-	if (!q->path || asprintf(&q->queue_path, "%s/%s", path,
-				 SPOOL_QUEUE_DIR) < 0)
+	if (!q->path ||
+	    asprintf(&q->queue_path, "%s/%s", path, SPOOL_QUEUE_DIR) < 0)
 		return -ENOMEM;
 
 	q->dir_fd = open_dir_at(AT_FDCWD, path, false, 0);
@@ -48,8 +47,8 @@ int upload_queue_open(const char *path, struct upload_queue **ret)
 	q->trash_fd = open_dir_at(q->dir_fd, SPOOL_TRASH_DIR, true, 0700);
 	if (q->trash_fd < 0)
 		return q->trash_fd;
-	q->quarantine_fd = open_dir_at(q->dir_fd, SPOOL_QUARANTINE_DIR, true,
-				       0700);
+	q->quarantine_fd =
+		open_dir_at(q->dir_fd, SPOOL_QUARANTINE_DIR, true, 0700);
 	if (q->quarantine_fd < 0)
 		return q->quarantine_fd;
 	/* The directories we may just have made. */
@@ -205,18 +204,9 @@ static const char *json_string_of(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static int damaged(char **ret_reason, const char *fmt, ...)
-	_printf_(2, 3);
-static int damaged(char **ret_reason, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(ret_reason, fmt, ap);
-	va_end(ap);
-	return r < 0 ? -ENOMEM : -EBADMSG;
-}
+/* A damaged entry: the reason goes to *ret_reason, -EBADMSG back. */
+#define damaged(ret_reason, ...) \
+	upload_errorf(ret_reason, -EBADMSG, __VA_ARGS__)
 
 /* Reads one file of the entry; a missing or odd file damages it. */
 static int load_file(int entry_fd, const char *name, size_t max, char **ret,
@@ -230,8 +220,7 @@ static int load_file(int entry_fd, const char *name, size_t max, char **ret,
 	return r;
 }
 
-static int check_meta(struct upload_photo *p, const char *id,
-		      char **ret_reason)
+static int check_meta(struct upload_photo *p, const char *id, char **ret_reason)
 {
 	_cleanup_(json_object_putp) struct json_object *o = NULL;
 	enum json_tokener_error jerr;
@@ -241,27 +230,31 @@ static int check_meta(struct upload_photo *p, const char *id,
 	if (!o || !json_object_is_type(o, json_type_object))
 		return damaged(ret_reason, "meta.json is not a JSON object: %s",
 			       o ? "wrong type" :
-			       json_tokener_error_desc(jerr));
+				   json_tokener_error_desc(jerr));
 	s = json_string_of(o, "photo_id");
 	if (!s || !streq(s, id))
-		return damaged(ret_reason,
-			       "meta.json: photo_id \"%.64s\" is not the entry's name",
-			       strempty(s));
+		return damaged(
+			ret_reason,
+			"meta.json: photo_id \"%.64s\" is not the entry's name",
+			strempty(s));
 	s = json_string_of(o, "device_id");
 	if (!s || !device_id_valid(s))
-		return damaged(ret_reason,
-			       "meta.json: device_id \"%.80s\" is missing or not [A-Za-z0-9._-]{1,64}",
-			       strempty(s));
+		return damaged(
+			ret_reason,
+			"meta.json: device_id \"%.80s\" is missing or not [A-Za-z0-9._-]{1,64}",
+			strempty(s));
 	strcpy(p->device_id, s);
 	s = json_string_of(o, "sha256");
 	if (!s || strlen(s) != SHA256_HEX_LEN)
-		return damaged(ret_reason,
-			       "meta.json: sha256 \"%.80s\" is not 64 hex digits",
-			       strempty(s));
+		return damaged(
+			ret_reason,
+			"meta.json: sha256 \"%.80s\" is not 64 hex digits",
+			strempty(s));
 	if (strcasecmp(s, p->sha256) != 0)
-		return damaged(ret_reason,
-			       "photo.jpg does not match its sha256: meta.json says %s, the file has %s",
-			       s, p->sha256);
+		return damaged(
+			ret_reason,
+			"photo.jpg does not match its sha256: meta.json says %s, the file has %s",
+			s, p->sha256);
 	return 0;
 }
 
@@ -277,8 +270,9 @@ int upload_photo_load(struct upload_queue *q, const char *id,
 	fd = open_dir_at(q->queue_fd, id, false, 0);
 	if (fd < 0)
 		return fd == -ENOTDIR ?
-			damaged(ret_reason, "the entry is not a directory") :
-			fd;
+			       damaged(ret_reason,
+				       "the entry is not a directory") :
+			       fd;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
