@@ -13,10 +13,9 @@ static int get_pending(sd_bus *bus, const char *path, const char *interface,
 	return sd_bus_message_append(reply, "u", manager_pending(userdata));
 }
 
-static int get_last_error(sd_bus *bus, const char *path,
-			  const char *interface, const char *property,
-			  sd_bus_message *reply, void *userdata,
-			  sd_bus_error *error)
+static int get_last_error(sd_bus *bus, const char *path, const char *interface,
+			  const char *property, sd_bus_message *reply,
+			  void *userdata, sd_bus_error *error)
 {
 	struct manager *m = userdata;
 
@@ -85,8 +84,8 @@ int upload_bus_open(struct manager *m)
 void upload_bus_changed(struct manager *m, unsigned int props)
 {
 	static const char *const names[] = {
-		"Pending", "Uploaded", "Failed", "Quarantined", "LastError",
-		"LastUploadedId",
+		"Pending",     "Uploaded",  "Failed",
+		"Quarantined", "LastError", "LastUploadedId",
 	};
 	const char *list[ELEMENTSOF(names) + 1];
 	unsigned int n = 0;
@@ -98,9 +97,10 @@ void upload_bus_changed(struct manager *m, unsigned int props)
 			list[n++] = names[i];
 	list[n] = NULL;
 	if (n > 0)
-		(void)sd_bus_emit_properties_changed_strv(
-			m->bus, UPLOAD_BUS_PATH, UPLOAD_BUS_INTERFACE,
-			(char **)list);
+		(void)sd_bus_emit_properties_changed_strv(m->bus,
+							  UPLOAD_BUS_PATH,
+							  UPLOAD_BUS_INTERFACE,
+							  (char **)list);
 }
 
 int upload_bus_photo_uploaded(struct manager *m, const char *id,
@@ -108,7 +108,6 @@ int upload_bus_photo_uploaded(struct manager *m, const char *id,
 {
 	if (!m->bus)
 		return 0;
-	return sd_bus_emit_signal(m->bus, UPLOAD_BUS_PATH,
-				  UPLOAD_BUS_INTERFACE, "PhotoUploaded", "ss",
-				  id, location);
+	return sd_bus_emit_signal(m->bus, UPLOAD_BUS_PATH, UPLOAD_BUS_INTERFACE,
+				  "PhotoUploaded", "ss", id, location);
 }

@@ -20,18 +20,18 @@ struct upload_http;
 
 /* What a finished PUT came to. */
 struct upload_result {
-	int curl_code;			/* CURLcode, 0 when an answer came */
-	long status;			/* HTTP status, 0 when none */
-	int64_t retry_after_sec;	/* Retry-After, -1 when absent */
-	char error[UPLOAD_ERROR_MAX];	/* curl's detail when curl_code */
-	char body_line[256];		/* first line of the response body */
-	char location[256];		/* Location of a 3xx, not followed */
+	int curl_code; /* CURLcode, 0 when an answer came */
+	long status; /* HTTP status, 0 when none */
+	int64_t retry_after_sec; /* Retry-After, -1 when absent */
+	char error[UPLOAD_ERROR_MAX]; /* curl's detail when curl_code */
+	char body_line[256]; /* first line of the response body */
+	char location[256]; /* Location of a 3xx, not followed */
 };
 
 /* Credentials as read for this attempt (see upload_target_load). */
 struct upload_target {
 	const struct upload_config *config;
-	char *token;			/* bearer token, NULL when none */
+	char *token; /* bearer token, NULL when none */
 	struct s3_credentials s3;
 };
 
@@ -46,10 +46,10 @@ void upload_target_done(struct upload_target *t);
 
 struct upload_put {
 	const char *url;
-	const void *body;		/* kept alive by the caller until done */
+	const void *body; /* kept alive by the caller until done */
 	size_t len;
 	const char *content_type;
-	const char *sha256_hex;		/* of body */
+	const char *sha256_hex; /* of body */
 };
 
 typedef void (*upload_done_t)(const struct upload_result *r, void *userdata);

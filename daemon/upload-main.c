@@ -98,11 +98,12 @@ static int run(const char *path)
 		return r;
 	r = upload_bus_open(m);
 	if (r < 0)
-		return log_error_errno(r, "Failed to publish %s on the system bus: %m",
-				       UPLOAD_BUS_NAME);
+		return log_error_errno(
+			r, "Failed to publish %s on the system bus: %m",
+			UPLOAD_BUS_NAME);
 
-	log_info("Uploading %s to %s (%s mode), %u pending",
-		 c->spool_dir, strempty(c->upload.endpoint),
+	log_info("Uploading %s to %s (%s mode), %u pending", c->spool_dir,
+		 strempty(c->upload.endpoint),
 		 c->upload.mode == UPLOAD_MODE_S3 ? "S3" : "HTTP",
 		 manager_pending(m));
 	(void)sd_notifyf(false, "READY=1\nSTATUS=%u pending",

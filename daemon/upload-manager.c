@@ -27,7 +27,7 @@ struct upload_job {
 	struct upload_photo *photo;
 	struct upload_target target;
 	char *jpg_url, *json_url;
-	bool json;		/* the JPEG is confirmed, the JSON is next */
+	bool json; /* the JPEG is confirmed, the JSON is next */
 };
 
 static void kick(struct manager *m);
@@ -37,7 +37,8 @@ static void changed(struct manager *m, unsigned int props)
 	upload_bus_changed(m, props);
 	if (props & (PROP_PENDING | PROP_UPLOADED | PROP_QUARANTINED))
 		(void)sd_notifyf(false,
-				 "STATUS=%u pending, %" PRIu64 " uploaded, %u quarantined",
+				 "STATUS=%u pending, %" PRIu64
+				 " uploaded, %u quarantined",
 				 manager_pending(m), m->uploaded,
 				 m->quarantined);
 }
@@ -232,7 +233,8 @@ static void check_flushes(struct manager *m)
 			continue;
 		r = sd_bus_reply_method_return(w->call, "");
 		if (r < 0)
-			log_warning_errno(r, "Failed to reply to Flush(), ignoring: %m");
+			log_warning_errno(
+				r, "Failed to reply to Flush(), ignoring: %m");
 		sd_bus_message_unref(w->call);
 		*w = m->flushes[--m->n_flushes];
 	}
@@ -303,7 +305,8 @@ static void quarantine(struct upload_job *j, const char *status,
 		log_ctx_full(LOG_ERR, r, &ctx,
 			     "Failed to move photo %s to quarantine: %m",
 			     j->e->id);
-		attempt_failed(j, -1, "cannot move a refused photo to quarantine");
+		attempt_failed(j, -1,
+			       "cannot move a refused photo to quarantine");
 		return;
 	}
 	m->failed++;
@@ -332,18 +335,17 @@ static void attempt_failed(struct upload_job *j, int64_t retry_after_sec,
 	m->failed++;
 	n = MAX(e->failures, m->consecutive_failures);
 	randombytes_buf(&rnd, sizeof(rnd));
-	delay = upload_retry_delay_usec(n, (uint64_t)m->uc->retry_initial_ms *
-					1000,
-					(uint64_t)m->uc->retry_max_sec *
-					1000000,
-					retry_after_sec, rnd);
+	delay = upload_retry_delay_usec(
+		n, (uint64_t)m->uc->retry_initial_ms * 1000,
+		(uint64_t)m->uc->retry_max_sec * 1000000, retry_after_sec, rnd);
 	m->hold_until = MAX(m->hold_until, now + delay);
 	(void)sd_event_source_set_time(m->retry, m->hold_until);
 	(void)sd_event_source_set_enabled(m->retry, SD_EVENT_ONESHOT);
 
 	log_ctx_full(LOG_WARNING, 0, &ctx,
 		     "Upload of %s failed (%s), attempt %u, retry in %" PRIu64
-		     " ms%s", e->id, what, e->failures, delay / 1000,
+		     " ms%s",
+		     e->id, what, e->failures, delay / 1000,
 		     retry_after_sec >= 0 ? " (Retry-After)" : "");
 	set_last_error(m, "%s", what);
 	changed(m, PROP_FAILED);
@@ -372,7 +374,8 @@ static void job_succeeded(struct upload_job *j)
 		     j->jpg_url);
 	r = upload_bus_photo_uploaded(m, j->e->id, j->jpg_url);
 	if (r < 0)
-		log_warning_errno(r, "Failed to send PhotoUploaded, ignoring: %m");
+		log_warning_errno(r,
+				  "Failed to send PhotoUploaded, ignoring: %m");
 	clear_last_error(m);
 	changed(m, PROP_UPLOADED | PROP_LAST_UPLOADED_ID);
 	job_end(j, true);
@@ -410,7 +413,8 @@ static void on_put_done(const struct upload_result *r, void *userdata)
 	if (r->curl_code)
 		k = asprintf(&what, "PUT %s: %s", url, r->error);
 	else if (r->status >= 300 && r->status < 400)
-		k = asprintf(&what, "PUT %s: redirected (%ld) to %s, not followed",
+		k = asprintf(&what,
+			     "PUT %s: redirected (%ld) to %s, not followed",
 			     url, r->status,
 			     *r->location ? r->location : "nowhere");
 	else
@@ -468,8 +472,9 @@ static int job_start(struct manager *m, struct upload_entry *e)
 	if (r < 0) {
 		log_ctx_full(LOG_ERR, r, &ctx, "Failed to read %s/%s: %m",
 			     SPOOL_QUEUE_DIR, e->id);
-		attempt_failed(j, -1, r == -ENOMEM ? "out of memory" :
-			       "cannot read the spool entry");
+		attempt_failed(j, -1,
+			       r == -ENOMEM ? "out of memory" :
+					      "cannot read the spool entry");
 		return 0;
 	}
 
@@ -509,7 +514,7 @@ static void schedule(struct manager *m)
 		if (now < m->hold_until && !flush_owed(m, e))
 			continue;
 		if (job_start(m, e) > 0)
-			i--;	/* e left the window; the next one moved up */
+			i--; /* e left the window; the next one moved up */
 	}
 }
 
@@ -536,7 +541,7 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata)
 
 	(void)rescan(m);
 	(void)sd_event_source_set_time_relative(s, (uint64_t)m->uc->rescan_sec *
-						1000000);
+							   1000000);
 	return 0;
 }
 
@@ -570,13 +575,13 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 	return 0;
 }
 
-int manager_flush(struct manager *m, sd_bus_message *call,
-		  sd_bus_error *error)
+int manager_flush(struct manager *m, sd_bus_message *call, sd_bus_error *error)
 {
 	struct flush_waiter *w;
 
 	if (m->config_error)
-		return sd_bus_error_setf(error, "org.podcam1.Error.NotConfigured",
+		return sd_bus_error_setf(error,
+					 "org.podcam1.Error.NotConfigured",
 					 "%s", m->config_error);
 	if (m->n_flushes == UPLOAD_MAX_FLUSHES)
 		return sd_bus_error_set(error, SD_BUS_ERROR_LIMITS_EXCEEDED,
@@ -592,7 +597,7 @@ int manager_flush(struct manager *m, sd_bus_message *call,
 	w = &m->flushes[m->n_flushes++];
 	w->call = sd_bus_message_ref(call);
 	w->serial = m->flush_serial = ++m->serial;
-	check_flushes(m);	/* nothing pending: replies at once */
+	check_flushes(m); /* nothing pending: replies at once */
 	kick(m);
 	return 1;
 }
@@ -686,10 +691,10 @@ int manager_start(struct manager *m)
 				       SPOOL_QUARANTINE_DIR);
 
 	/* Watch before scanning, so that nothing slips between the two. */
-	r = sd_event_add_inotify(m->event, &m->inotify,
-				 m->queue->queue_path,
+	r = sd_event_add_inotify(m->event, &m->inotify, m->queue->queue_path,
 				 IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-				 IN_ONLYDIR, on_inotify, m);
+					 IN_ONLYDIR,
+				 on_inotify, m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch %s: %m",
 				       m->queue->queue_path);
@@ -700,7 +705,8 @@ int manager_start(struct manager *m)
 		return log_error_errno(r, "Failed to add the rescan timer: %m");
 	r = sd_event_source_set_enabled(m->rescan, SD_EVENT_ON);
 	if (r < 0)
-		return log_error_errno(r, "Failed to enable the rescan timer: %m");
+		return log_error_errno(r,
+				       "Failed to enable the rescan timer: %m");
 
 	r = rescan(m);
 	if (r < 0)

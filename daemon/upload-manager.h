@@ -32,10 +32,10 @@ enum {
 
 struct upload_entry {
 	char id[PHOTO_ID_LEN + 1];
-	uint64_t added;		/* serial when it entered the window */
-	uint64_t attempted;	/* serial when its last attempt ended */
-	unsigned int failures;	/* transient failures in a row */
-	struct upload_job *job;	/* the attempt running, or NULL */
+	uint64_t added; /* serial when it entered the window */
+	uint64_t attempted; /* serial when its last attempt ended */
+	unsigned int failures; /* transient failures in a row */
+	struct upload_job *job; /* the attempt running, or NULL */
 };
 
 struct flush_waiter {
@@ -51,22 +51,22 @@ struct manager {
 	sd_bus *bus;
 	const struct podcam_config *config;
 	const struct upload_config *uc;
-	char *config_error;	/* set: nothing is uploaded */
+	char *config_error; /* set: nothing is uploaded */
 
 	struct upload_queue *queue;
 	struct upload_http *http;
 	sd_event_source *inotify, *rescan, *retry, *kick;
 
-	struct upload_entry *entries[UPLOAD_WINDOW];	/* sorted by id */
+	struct upload_entry *entries[UPLOAD_WINDOW]; /* sorted by id */
 	unsigned int n_entries;
-	bool overflow;		/* queue/ holds more than the window */
-	uint64_t pending_beyond;	/* entries of queue/ not in the window */
+	bool overflow; /* queue/ holds more than the window */
+	uint64_t pending_beyond; /* entries of queue/ not in the window */
 	unsigned int running;
 
 	unsigned int consecutive_failures;
-	uint64_t hold_until;	/* CLOCK_MONOTONIC; no new attempt before */
+	uint64_t hold_until; /* CLOCK_MONOTONIC; no new attempt before */
 	uint64_t serial;
-	uint64_t flush_serial;	/* newest Flush() waiting, 0 when none */
+	uint64_t flush_serial; /* newest Flush() waiting, 0 when none */
 	struct flush_waiter flushes[UPLOAD_MAX_FLUSHES];
 	unsigned int n_flushes;
 
@@ -90,8 +90,7 @@ uint32_t manager_pending(const struct manager *m);
  * Flush(): forgets the backoff, starts every photo in the window now and
  * replies to call once each of them has been attempted once.
  */
-int manager_flush(struct manager *m, sd_bus_message *call,
-		  sd_bus_error *error);
+int manager_flush(struct manager *m, sd_bus_message *call, sd_bus_error *error);
 
 static inline void manager_freep(struct manager **m)
 {

@@ -18,8 +18,8 @@
 #define UPLOAD_META_MAX (64u << 10)
 
 struct upload_queue {
-	char *path;		/* the spool */
-	char *queue_path;	/* its queue/, for inotify */
+	char *path; /* the spool */
+	char *queue_path; /* its queue/, for inotify */
 	int dir_fd, queue_fd, trash_fd, quarantine_fd;
 };
 
@@ -27,10 +27,10 @@ struct upload_queue {
 struct upload_photo {
 	char id[PHOTO_ID_LEN + 1];
 	char device_id[DEVICE_ID_MAX + 1];
-	char sha256[SHA256_HEX_LEN + 1];	/* of photo.jpg, checked */
+	char sha256[SHA256_HEX_LEN + 1]; /* of photo.jpg, checked */
 	char *jpeg;
 	size_t jpeg_len;
-	char *meta;				/* meta.json as on disk */
+	char *meta; /* meta.json as on disk */
 	size_t meta_len;
 	char meta_sha256[SHA256_HEX_LEN + 1];
 };
@@ -51,8 +51,7 @@ int upload_queue_scan(struct upload_queue *q, char (*ids)[PHOTO_ID_LEN + 1],
 		      size_t max, size_t *ret_n, size_t *ret_total);
 
 /* The number of entries in quarantine/. */
-int upload_queue_count_quarantine(struct upload_queue *q,
-				  unsigned int *ret);
+int upload_queue_count_quarantine(struct upload_queue *q, unsigned int *ret);
 
 /*
  * Reads queue/ID and checks it: both files there and regular, meta.json a

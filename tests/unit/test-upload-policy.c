@@ -50,8 +50,8 @@ TEST(full_jitter_within_bounds)
 
 	for (uint64_t i = 0; i < 10000; i++) {
 		uint64_t rnd = i * 0x9e3779b97f4a7c15ull;
-		uint64_t d = upload_retry_delay_usec(3, 200000, 5000000, -1,
-						     rnd);
+		uint64_t d =
+			upload_retry_delay_usec(3, 200000, 5000000, -1, rnd);
 
 		lo = MIN(lo, d);
 		hi = MAX(hi, d);
@@ -71,14 +71,12 @@ TEST(retry_after_is_a_floor_and_capped)
 	CHECK_EQ_INT(upload_retry_delay_usec(1, 200000, 5000000, 2, 0),
 		     2000000);
 	/* ...a larger jitter wins over it... */
-	CHECK_EQ_INT(upload_retry_delay_usec(6, 200000, 5000000, 1,
-					     3000000),
+	CHECK_EQ_INT(upload_retry_delay_usec(6, 200000, 5000000, 1, 3000000),
 		     3000000);
 	/* ...and RetryMaxSec caps both. */
 	CHECK_EQ_INT(upload_retry_delay_usec(1, 200000, 5000000, 3600, 0),
 		     5000000);
-	CHECK_EQ_INT(upload_retry_delay_usec(1, 200000, 5000000, INT64_MAX,
-					     0),
+	CHECK_EQ_INT(upload_retry_delay_usec(1, 200000, 5000000, INT64_MAX, 0),
 		     5000000);
 }
 
@@ -150,7 +148,7 @@ TEST(config_check)
 	err = NULL;
 	c.endpoint = (char *)"https://s3.example";
 	c.mode = UPLOAD_MODE_S3;
-	CHECK_EQ_INT(upload_config_check(&c, &err), -EINVAL);	/* bucket */
+	CHECK_EQ_INT(upload_config_check(&c, &err), -EINVAL); /* bucket */
 	free(err);
 	err = NULL;
 	c.bucket = (char *)"photos";
@@ -177,18 +175,20 @@ TEST(credentials)
 	struct s3_credentials c;
 
 	REQUIRE(upload_parse_credentials("# keys\nAccessKeyId = AK\n"
-					 "SecretAccessKey=s/e+c\n", &c) == 0);
+					 "SecretAccessKey=s/e+c\n",
+					 &c) == 0);
 	CHECK_STREQ(c.access_key_id, "AK");
 	CHECK_STREQ(c.secret_access_key, "s/e+c");
 	CHECK(c.session_token == NULL);
 	s3_credentials_done(&c);
-	CHECK_EQ_INT(upload_parse_credentials("AccessKeyId=AK\n", &c),
-		     -EINVAL);
+	CHECK_EQ_INT(upload_parse_credentials("AccessKeyId=AK\n", &c), -EINVAL);
 	CHECK_EQ_INT(upload_parse_credentials("AccessKeyId=A:K\n"
-					      "SecretAccessKey=s\n", &c),
+					      "SecretAccessKey=s\n",
+					      &c),
 		     -EINVAL);
 	CHECK_EQ_INT(upload_parse_credentials("AccessKeyId=AK\nFoo=1\n"
-					      "SecretAccessKey=s\n", &c),
+					      "SecretAccessKey=s\n",
+					      &c),
 		     -EINVAL);
 }
 

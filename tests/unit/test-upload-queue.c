@@ -38,9 +38,10 @@ static void put_entry(const char *id, const char *body, const char *sha,
 	mkdir(path, 0700);
 	fd = open(path, O_RDONLY | O_DIRECTORY);
 	sha256_hex(body, strlen(body), real);
-	snprintf(meta, sizeof(meta),
-		 "{\"photo_id\":\"%s\",\"device_id\":\"dev-1\",\"sha256\":\"%s\"}",
-		 photo_id ? photo_id : id, sha ? sha : real);
+	snprintf(
+		meta, sizeof(meta),
+		"{\"photo_id\":\"%s\",\"device_id\":\"dev-1\",\"sha256\":\"%s\"}",
+		photo_id ? photo_id : id, sha ? sha : real);
 	write_file_sync_at(fd, "photo.jpg", body, strlen(body), 0600);
 	write_file_sync_at(fd, "meta.json", meta, strlen(meta), 0600);
 }
@@ -126,8 +127,10 @@ TEST(load_damaged_entries)
 	char *reason = NULL, path[256];
 
 	REQUIRE(q);
-	put_entry(ID_A, "jpeg", "00000000000000000000000000000000"
-				"00000000000000000000000000000000", NULL);
+	put_entry(ID_A, "jpeg",
+		  "00000000000000000000000000000000"
+		  "00000000000000000000000000000000",
+		  NULL);
 	CHECK_EQ_INT(upload_photo_load(q, ID_A, &p, &reason), -EBADMSG);
 	CHECK(reason && strstr(reason, "does not match its sha256"));
 	CHECK(p == NULL);

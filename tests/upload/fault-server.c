@@ -34,6 +34,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,7 +51,7 @@ static char *actions[MAX_ACTIONS];
 static unsigned int n_actions;
 static const char *default_action = "201";
 static const char *log_path, *store_dir;
-static unsigned int *counter;	/* shared by every connection's process */
+static unsigned int *counter; /* shared by every connection's process */
 
 static uint64_t now_usec(void)
 {
@@ -68,10 +69,9 @@ static void log_request(uint64_t start, const char *action, const char *method,
 	int fd, n;
 
 	n = snprintf(line, sizeof(line), "%llu %llu %s %s %s %s %s %s\n",
-		     (unsigned long long)start,
-		     (unsigned long long)now_usec(), action, method, path,
-		     *xsha ? xsha : "-", *bsha ? bsha : "-",
-		     *auth ? auth : "-");
+		     (unsigned long long)start, (unsigned long long)now_usec(),
+		     action, method, path, *xsha ? xsha : "-",
+		     *bsha ? bsha : "-", *auth ? auth : "-");
 	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -84,7 +84,7 @@ struct conn {
 	SSL *ssl;
 	int fd;
 	char buf[MAX_HEADER];
-	size_t len;		/* bytes in buf not consumed yet */
+	size_t len; /* bytes in buf not consumed yet */
 };
 
 static int fill(struct conn *c)
@@ -123,8 +123,8 @@ static void header(const char *head, const char *name, char *ret, size_t max)
 			e = strstr(v, "\r\n");
 			if (!e)
 				return;
-			snprintf(ret, max, "%.*s", (int)MIN((size_t)(e - v),
-							    max - 1), v);
+			snprintf(ret, max, "%.*s",
+				 (int)MIN((size_t)(e - v), max - 1), v);
 			return;
 		}
 	}
@@ -198,7 +198,7 @@ static void stall(struct conn *c)
 static bool serve_one(struct conn *c)
 {
 	char method[16], path[512], head[MAX_HEADER], xsha[80], auth[32],
-	     cl[32], ra[32], bsha[SHA256_HEX_LEN + 1] = "", extra[600];
+		cl[32], ra[32], bsha[SHA256_HEX_LEN + 1] = "", extra[600];
 	_cleanup_free_ char *body = NULL;
 	const char *action, *end;
 	size_t len, hl;
@@ -225,8 +225,8 @@ static bool serve_one(struct conn *c)
 		return false;
 
 	{
-		unsigned int n = __atomic_fetch_add(counter, 1,
-						    __ATOMIC_SEQ_CST);
+		unsigned int n =
+			__atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST);
 
 		action = n < n_actions ? actions[n] : default_action;
 	}
@@ -330,7 +330,7 @@ int main(int argc, char **argv)
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (counter == MAP_FAILED)
 		return 1;
-	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	signal(SIGCHLD, SIG_IGN); /* no zombies */
 	signal(SIGPIPE, SIG_IGN);
 
 	ctx = SSL_CTX_new(TLS_server_method());
@@ -344,7 +344,8 @@ int main(int argc, char **argv)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(s, 64) < 0 || getsockname(s, (struct sockaddr *)&a, &al) < 0) {
+	    listen(s, 64) < 0 ||
+	    getsockname(s, (struct sockaddr *)&a, &al) < 0) {
 		perror("fault-server");
 		return 1;
 	}
@@ -359,6 +360,8 @@ int main(int argc, char **argv)
 		if (c < 0)
 			continue;
 		if (fork() == 0) {
+			/* A connection never outlives the server. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			close(s);
 			serve(ctx, c);
 			_exit(0);

@@ -128,7 +128,9 @@ pid $n/nginx.pid;
 error_log $n/error.log warn;
 events { worker_connections 512; }
 http {
-	access_log $n/access.log;
+	log_format podcam '\$msec \$request_time \$request \$status conn=\$connection '
+		'req=\$connection_requests';
+	access_log $n/access.log podcam;
 	client_body_temp_path $n/tmp/body;
 	proxy_temp_path $n/tmp/proxy;
 	fastcgi_temp_path $n/tmp/fastcgi;

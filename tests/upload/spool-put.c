@@ -100,8 +100,9 @@ int main(int argc, char **argv)
 	int r;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: spool-put SPOOL COUNT SIZE [--device ID] "
-				"[--manifest FILE] [--bad-sha256]\n");
+		fprintf(stderr,
+			"usage: spool-put SPOOL COUNT SIZE [--device ID] "
+			"[--manifest FILE] [--bad-sha256]\n");
 		return 2;
 	}
 	for (int i = 4; i < argc; i++) {
