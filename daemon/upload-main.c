@@ -111,6 +111,7 @@ static int run(const char *path)
 
 	r = sd_event_loop(e);
 	(void)sd_notify(false, "STOPPING=1");
+	manager_stop(m);
 	if (r < 0)
 		return log_error_errno(r, "Event loop failed: %m");
 	return 0;

@@ -109,6 +109,7 @@ static unsigned int entry_pos(struct manager *m, const char *id, bool *found)
 
 static void entry_remove_at(struct manager *m, unsigned int i)
 {
+	free(m->entries[i]->location);
 	free(m->entries[i]);
 	memmove(&m->entries[i], &m->entries[i + 1],
 		(m->n_entries - i - 1) * sizeof(m->entries[0]));
@@ -141,7 +142,8 @@ static int entry_add(struct manager *m, const char *id)
 		unsigned int j = m->n_entries;
 
 		/* Make room by dropping the newest idle entry, if newer. */
-		while (j > i && m->entries[j - 1]->job)
+		while (j > i &&
+		       (m->entries[j - 1]->job || m->entries[j - 1]->location))
 			j--;
 		m->overflow = true;
 		m->pending_beyond++;
@@ -196,7 +198,7 @@ static int rescan(struct manager *m)
 			else
 				hi = mid;
 		}
-		if (!keep && !e->job)
+		if (!keep && !e->job && !e->location)
 			entry_remove_at(m, i - 1);
 	}
 	m->pending_beyond = 0;
@@ -320,12 +322,10 @@ static void quarantine(struct upload_job *j, const char *status,
 	job_end(j, true);
 }
 
-/* A transient failure: hold every new attempt back, keep the photo. */
-static void attempt_failed(struct upload_job *j, int64_t retry_after_sec,
-			   const char *what)
+/* A transient failure of e: hold every new attempt back, keep the photo. */
+static void hold_back(struct manager *m, struct upload_entry *e,
+		      int64_t retry_after_sec, const char *what)
 {
-	struct manager *m = j->m;
-	struct upload_entry *e = j->e;
 	struct log_ctx ctx = { .photo_id = e->id };
 	uint64_t delay, rnd, now = now_usec(m);
 	unsigned int n;
@@ -349,36 +349,98 @@ static void attempt_failed(struct upload_job *j, int64_t retry_after_sec,
 		     retry_after_sec >= 0 ? " (Retry-After)" : "");
 	set_last_error(m, "%s", what);
 	changed(m, PROP_FAILED);
+}
+
+static void attempt_failed(struct upload_job *j, int64_t retry_after_sec,
+			   const char *what)
+{
+	hold_back(j->m, j->e, retry_after_sec, what);
 	job_end(j, false);
 }
 
+/*
+ * Both objects are confirmed. The local removal (two directory fsyncs)
+ * waits for an idle moment of the loop, so that it overlaps the next
+ * transfers instead of delaying them, and photos confirmed meanwhile
+ * share the fsyncs.
+ */
 static void job_succeeded(struct upload_job *j)
 {
 	struct manager *m = j->m;
-	struct log_ctx ctx = { .photo_id = j->e->id };
+	struct upload_entry *e = j->e;
+
+	e->location = TAKE_PTR(j->jpg_url);
+	m->consecutive_failures = 0;
+	m->n_confirmed++;
+	(void)sd_event_source_set_enabled(m->finish, SD_EVENT_ONESHOT);
+	job_end(j, false);
+}
+
+/* Removes every confirmed photo from the spool, then reports them. */
+static void finish_confirmed(struct manager *m)
+{
+	const char *ids[UPLOAD_WINDOW];
+	struct upload_entry *done[UPLOAD_WINDOW];
+	int moved[UPLOAD_WINDOW];
+	unsigned int n = 0, uploaded = 0;
 	int r;
 
-	r = upload_queue_finish(m->queue, j->e->id);
-	if (r < 0) {
-		/* Both objects are there; the next try gets 412 and ends. */
-		log_ctx_full(LOG_ERR, r, &ctx,
-			     "Uploaded %s but failed to remove it: %m",
-			     j->e->id);
-		attempt_failed(j, -1, "cannot remove an uploaded photo");
+	for (unsigned int i = 0; i < m->n_entries; i++)
+		if (m->entries[i]->location) {
+			done[n] = m->entries[i];
+			ids[n++] = m->entries[i]->id;
+		}
+	m->n_confirmed = 0;
+	if (n == 0)
 		return;
-	}
-	m->consecutive_failures = 0;
-	m->uploaded++;
-	memcpy(m->last_uploaded_id, j->e->id, sizeof(m->last_uploaded_id));
-	log_ctx_full(LOG_INFO, 0, &ctx, "Uploaded %s to %s", j->e->id,
-		     j->jpg_url);
-	r = upload_bus_photo_uploaded(m, j->e->id, j->jpg_url);
+
+	r = upload_queue_finish(m->queue, ids, n, moved);
 	if (r < 0)
-		log_warning_errno(r,
-				  "Failed to send PhotoUploaded, ignoring: %m");
+		log_warning_errno(
+			r,
+			"Failed to sync or empty %s/%s after uploads, "
+			"ignoring (done again at the next start): %m",
+			m->config->spool_dir, SPOOL_TRASH_DIR);
+	for (unsigned int i = 0; i < n; i++) {
+		struct upload_entry *e = done[i];
+		struct log_ctx ctx = { .photo_id = e->id };
+
+		if (moved[i] < 0 && moved[i] != -ENOENT) {
+			/* Still queued: the next try gets 412 and ends. */
+			log_ctx_full(LOG_ERR, moved[i], &ctx,
+				     "Uploaded %s but failed to remove it: %m",
+				     e->id);
+			free(e->location);
+			e->location = NULL;
+			hold_back(m, e, -1, "cannot remove an uploaded photo");
+			continue;
+		}
+		log_ctx_full(LOG_INFO, 0, &ctx, "Uploaded %s to %s", e->id,
+			     e->location);
+		r = upload_bus_photo_uploaded(m, e->id, e->location);
+		if (r < 0)
+			log_warning_errno(
+				r,
+				"Failed to send PhotoUploaded, ignoring: %m");
+		m->uploaded++;
+		memcpy(m->last_uploaded_id, e->id, sizeof(m->last_uploaded_id));
+		entry_remove(m, e);
+		uploaded++;
+	}
+	if (uploaded == 0)
+		return;
 	clear_last_error(m);
-	changed(m, PROP_UPLOADED | PROP_LAST_UPLOADED_ID);
-	job_end(j, true);
+	if (m->overflow && m->n_entries < UPLOAD_WINDOW / 2)
+		(void)rescan(m);
+	changed(m, PROP_PENDING | PROP_UPLOADED | PROP_LAST_UPLOADED_ID);
+	check_flushes(m);
+	kick(m);
+}
+
+static int on_finish(sd_event_source *s, void *userdata)
+{
+	finish_confirmed(userdata);
+	return 0;
 }
 
 static int job_put(struct upload_job *j);
@@ -509,7 +571,7 @@ static void schedule(struct manager *m)
 	     i < m->n_entries && m->running < m->uc->concurrency; i++) {
 		struct upload_entry *e = m->entries[i];
 
-		if (e->job)
+		if (e->job || e->location)
 			continue;
 		if (now < m->hold_until && !flush_owed(m, e))
 			continue;
@@ -566,7 +628,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 	} else if (ev->mask & (IN_MOVED_FROM | IN_DELETE)) {
 		/* Taken away by someone else (ours are out of the window). */
 		i = entry_pos(m, ev->name, &found);
-		if (found && !m->entries[i]->job) {
+		if (found && !m->entries[i]->job && !m->entries[i]->location) {
 			entry_remove_at(m, i);
 			changed(m, PROP_PENDING);
 			check_flushes(m);
@@ -602,6 +664,13 @@ int manager_flush(struct manager *m, sd_bus_message *call, sd_bus_error *error)
 	return 1;
 }
 
+void manager_stop(struct manager *m)
+{
+	/* Confirmed photos are removed now rather than sent again later. */
+	if (m->queue && m->n_confirmed > 0)
+		finish_confirmed(m);
+}
+
 struct manager *manager_free(struct manager *m)
 {
 	if (!m)
@@ -611,6 +680,7 @@ struct manager *manager_free(struct manager *m)
 	for (unsigned int i = 0; i < m->n_entries; i++) {
 		if (m->entries[i]->job)
 			job_free(m->entries[i]->job);
+		free(m->entries[i]->location);
 		free(m->entries[i]);
 	}
 	for (unsigned int i = 0; i < m->n_flushes; i++)
@@ -619,6 +689,7 @@ struct manager *manager_free(struct manager *m)
 	sd_event_source_disable_unref(m->rescan);
 	sd_event_source_disable_unref(m->retry);
 	sd_event_source_disable_unref(m->kick);
+	sd_event_source_disable_unref(m->finish);
 	upload_queue_free(m->queue);
 	sd_bus_flush_close_unref(m->bus);
 	sd_event_unref(m->event);
@@ -653,6 +724,16 @@ int manager_new(sd_event *e, const struct podcam_config *c,
 		return r;
 	(void)sd_event_source_set_description(m->kick, "kick");
 	r = sd_event_source_set_enabled(m->kick, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
+	r = sd_event_add_defer(e, &m->finish, on_finish, m);
+	if (r < 0)
+		return r;
+	(void)sd_event_source_set_description(m->finish, "finish");
+	r = sd_event_source_set_priority(m->finish, SD_EVENT_PRIORITY_IDLE);
+	if (r < 0)
+		return r;
+	r = sd_event_source_set_enabled(m->finish, SD_EVENT_OFF);
 	if (r < 0)
 		return r;
 	r = sd_event_add_time(e, &m->retry, CLOCK_MONOTONIC, UINT64_MAX, 1000,

@@ -35,6 +35,7 @@ struct upload_entry {
 	uint64_t added; /* serial when it entered the window */
 	uint64_t attempted; /* serial when its last attempt ended */
 	unsigned int failures; /* transient failures in a row */
+	char *location; /* both objects confirmed: the .jpg URL */
 	struct upload_job *job; /* the attempt running, or NULL */
 };
 
@@ -55,13 +56,14 @@ struct manager {
 
 	struct upload_queue *queue;
 	struct upload_http *http;
-	sd_event_source *inotify, *rescan, *retry, *kick;
+	sd_event_source *inotify, *rescan, *retry, *kick, *finish;
 
 	struct upload_entry *entries[UPLOAD_WINDOW]; /* sorted by id */
 	unsigned int n_entries;
 	bool overflow; /* queue/ holds more than the window */
 	uint64_t pending_beyond; /* entries of queue/ not in the window */
 	unsigned int running;
+	unsigned int n_confirmed; /* waiting for finish_confirmed() */
 
 	unsigned int consecutive_failures;
 	uint64_t hold_until; /* CLOCK_MONOTONIC; no new attempt before */
@@ -83,6 +85,9 @@ struct manager *manager_free(struct manager *m);
 
 /* Opens the spool, empties trash/, scans queue/, starts watching it. */
 int manager_start(struct manager *m);
+
+/* Removes the photos already confirmed; call when the loop has ended. */
+void manager_stop(struct manager *m);
 
 uint32_t manager_pending(const struct manager *m);
 

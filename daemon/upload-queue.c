@@ -296,30 +296,52 @@ int upload_photo_load(struct upload_queue *q, const char *id,
 	return 0;
 }
 
-int upload_queue_finish(struct upload_queue *q, const char *id)
+/* queue/ID to trash/ID, replacing what an earlier run left in trash/. */
+static int move_to_trash(struct upload_queue *q, const char *id)
 {
 	int r;
 
 	if (!photo_id_is_valid(id))
 		return -EINVAL;
-	if (renameat(q->queue_fd, id, q->trash_fd, id) < 0) {
-		if (errno != EEXIST && errno != ENOTEMPTY)
-			return negative_errno();
-		/* Left over from an earlier run: it was confirmed too. */
-		r = rm_rf_at(q->trash_fd, id);
-		if (r < 0)
-			return r;
-		if (renameat(q->queue_fd, id, q->trash_fd, id) < 0)
-			return negative_errno();
-	}
-	if (fsync(q->queue_fd) < 0)
+	if (renameat(q->queue_fd, id, q->trash_fd, id) == 0)
+		return 0;
+	if (errno != EEXIST && errno != ENOTEMPTY)
 		return negative_errno();
+	/* Left over from an earlier run: it was confirmed too. */
 	r = rm_rf_at(q->trash_fd, id);
 	if (r < 0)
 		return r;
-	if (fsync(q->trash_fd) < 0)
+	if (renameat(q->queue_fd, id, q->trash_fd, id) < 0)
 		return negative_errno();
 	return 0;
+}
+
+int upload_queue_finish(struct upload_queue *q, const char *const *ids,
+			size_t n, int *ret_moved)
+{
+	bool any = false;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ret_moved[i] = move_to_trash(q, ids[i]);
+		any = any || ret_moved[i] == 0;
+	}
+	if (!any)
+		return 0;
+	if (fsync(q->queue_fd) < 0)
+		r = negative_errno();
+	for (size_t i = 0; i < n; i++) {
+		int k;
+
+		if (ret_moved[i] < 0)
+			continue;
+		k = rm_rf_at(q->trash_fd, ids[i]);
+		if (k < 0 && r == 0)
+			r = k;
+	}
+	if (fsync(q->trash_fd) < 0 && r == 0)
+		r = negative_errno();
+	return r;
 }
 
 int upload_queue_quarantine(struct upload_queue *q, const char *id,

@@ -64,10 +64,16 @@ int upload_photo_load(struct upload_queue *q, const char *id,
 struct upload_photo *upload_photo_free(struct upload_photo *p);
 
 /*
- * The server has both objects: queue/ID to trash/ID, fsync queue/, remove
- * the files and the directory, fsync trash/.
+ * The server has both objects of each of the n photos: docs/spool.md's
+ * removal for all of them at once: every queue/ID to trash/ID, one fsync
+ * of queue/, the files and directories removed, one fsync of trash/.
+ * ret_moved[i] gets 0 when photo i left queue/, else its negative errno
+ * (it stays queued). Returns 0, or the first error of the fsyncs and
+ * removals, after which the moved photos are out of queue/ all the same
+ * (trash/ is emptied at the next start).
  */
-int upload_queue_finish(struct upload_queue *q, const char *id);
+int upload_queue_finish(struct upload_queue *q, const char *const *ids,
+			size_t n, int *ret_moved);
 
 /*
  * Writes reason into queue/ID/reason (fsynced), moves queue/ID to

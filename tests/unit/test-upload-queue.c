@@ -55,6 +55,18 @@ static bool exists(const char *dir, const char *id, const char *file)
 	return access(path, F_OK) == 0;
 }
 
+/* trash/ID as an earlier, interrupted run would have left it. */
+static int mkdir_trash_copy(const char *id)
+{
+	char path[256];
+
+	entry_path(path, sizeof(path), "trash", id);
+	if (mkdir(path, 0700) < 0)
+		return -errno;
+	strcat(path, "/photo.jpg");
+	return write_file_sync_at(AT_FDCWD, path, "old", 3, 0600);
+}
+
 static struct upload_queue *setup(void)
 {
 	struct upload_queue *q = NULL;
@@ -160,14 +172,30 @@ TEST(load_damaged_entries)
 TEST(finish_removes_through_trash)
 {
 	_cleanup_(upload_queue_freep) struct upload_queue *q = setup();
+	const char *ids[] = { ID_A, ID_B, ID_C };
+	int moved[3];
 
 	REQUIRE(q);
 	put_entry(ID_A, "a", NULL, NULL);
-	CHECK_EQ_INT(upload_queue_finish(q, ID_A), 0);
+	put_entry(ID_B, "b", NULL, NULL);
+	put_entry(ID_C, "c", NULL, NULL);
+	/* B left over in trash/ by a crash: replaced, not an error. */
+	REQUIRE(mkdir_trash_copy(ID_B) == 0);
+
+	CHECK_EQ_INT(upload_queue_finish(q, ids, 3, moved), 0);
+	CHECK_EQ_INT(moved[0], 0);
+	CHECK_EQ_INT(moved[1], 0);
+	CHECK_EQ_INT(moved[2], 0);
+	for (unsigned int i = 0; i < 3; i++) {
+		CHECK(!exists("queue", ids[i], NULL));
+		CHECK(!exists("trash", ids[i], NULL));
+	}
+	/* Gone already: that photo says so, the others are unaffected. */
+	put_entry(ID_A, "a", NULL, NULL);
+	CHECK_EQ_INT(upload_queue_finish(q, ids, 2, moved), 0);
+	CHECK_EQ_INT(moved[0], 0);
+	CHECK_EQ_INT(moved[1], -ENOENT);
 	CHECK(!exists("queue", ID_A, NULL));
-	CHECK(!exists("trash", ID_A, NULL));
-	/* Gone already: the caller hears it. */
-	CHECK_EQ_INT(upload_queue_finish(q, ID_A), -ENOENT);
 	rm_spool();
 }
 
