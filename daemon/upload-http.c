@@ -391,10 +391,10 @@ static int build_headers(struct transfer *t, const struct upload_target *tg,
 	uint8_t d[SHA256_LEN];
 
 	add_header(t, "Content-Type: %s", put->content_type);
-	/* The body goes at once: no 100-continue round trip. */
-	add_header(t, "Expect:");
 	add_header(t, "If-None-Match: *");
 	if (c->mode == UPLOAD_MODE_HTTP) {
+		/* The body goes at once: no 100-continue round trip. */
+		add_header(t, "Expect:");
 		add_header(t, "X-Podcam-Sha256: %s", put->sha256_hex);
 		if (tg->token)
 			add_header(t, "Authorization: Bearer %s", tg->token);
@@ -461,6 +461,14 @@ static int setup_easy(struct transfer *t, const struct upload_target *tg,
 	SET(CURLOPT_WRITEFUNCTION, on_write);
 	SET(CURLOPT_WRITEDATA, t);
 	if (c->mode == UPLOAD_MODE_S3) {
+		/*
+		 * libcurl 7.88 signs every header it is given, also an empty
+		 * "Expect:" that only removes its own and is never sent, which
+		 * S3 would refuse (SignatureDoesNotMatch). Instead, for bodies
+		 * over 1 MB, where libcurl adds "Expect: 100-continue"
+		 * (unsigned, which S3 allows), it does not wait for the 100.
+		 */
+		SET(CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
 		if (asprintf(&sigv4, "aws:amz:%s:s3", c->region) < 0)
 			return -ENOMEM;
 		SET(CURLOPT_AWS_SIGV4, sigv4);

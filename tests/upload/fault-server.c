@@ -3,7 +3,7 @@
  * An HTTPS server that misbehaves on cue, for podcam-upload's tests:
  *
  *	fault-server --cert PEM --key PEM --port-file F --log F --store DIR
- *		[--script A,B,...] [--default ACTION]
+ *		[--script A,B,...] [--default ACTION] [--dump DIR]
  *
  * Listens on 127.0.0.1 on an ephemeral port (written to --port-file once
  * it listens). Request number N (counted over all connections) gets action
@@ -20,7 +20,8 @@
  * Every request is logged as one line:
  *	START_USEC END_USEC ACTION METHOD PATH X-PODCAM-SHA256 BODY-SHA256 AUTH
  * with times from CLOCK_REALTIME, "-" for what is absent, AUTH the
- * Authorization header's scheme. One process per connection (fork), so a
+ * Authorization header's scheme. --dump DIR keeps every request's head in
+ * DIR (for checking signatures). One process per connection (fork), so a
  * stalled client blocks no one. Every answer closes its connection: a
  * client never reuses one, so it never retries a request on its own (curl
  * does when a reused connection dies) and each action meets one request.
@@ -50,7 +51,7 @@
 static char *actions[MAX_ACTIONS];
 static unsigned int n_actions;
 static const char *default_action = "201";
-static const char *log_path, *store_dir;
+static const char *log_path, *store_dir, *dump_dir;
 static unsigned int *counter; /* shared by every connection's process */
 
 static uint64_t now_usec(void)
@@ -194,6 +195,18 @@ static void stall(struct conn *c)
 	}
 }
 
+/* With --dump DIR: DIR/N.head holds request N's head, as received. */
+static void dump_head(const char *head, size_t len)
+{
+	static unsigned int n;
+	char name[PATH_MAX];
+
+	if (!dump_dir)
+		return;
+	snprintf(name, sizeof(name), "%s/%d-%u.head", dump_dir, getpid(), n++);
+	(void)write_file_sync_at(AT_FDCWD, name, head, len, 0644);
+}
+
 /* Serves one request; returns false when the connection is over. */
 static bool serve_one(struct conn *c)
 {
@@ -213,6 +226,7 @@ static bool serve_one(struct conn *c)
 	memcpy(head, c->buf, hl);
 	head[hl] = '\0';
 	consume(c, hl);
+	dump_head(head, hl);
 	if (sscanf(head, "%15s %511s", method, path) != 2)
 		return false;
 	header(head, "X-Podcam-Sha256", xsha, sizeof(xsha));
@@ -318,6 +332,8 @@ int main(int argc, char **argv)
 			store_dir = argv[i + 1];
 		else if (streq(argv[i], "--script"))
 			parse_script(argv[i + 1]);
+		else if (streq(argv[i], "--dump"))
+			dump_dir = argv[i + 1];
 		else if (streq(argv[i], "--default"))
 			default_action = argv[i + 1];
 		else

@@ -220,7 +220,7 @@ s3_object_sha() {
 # --- the fault server --------------------------------------------------
 
 # start_fault NAME SCRIPT [DEFAULT]: FAULT_PORT; log in $T/NAME.log, stored
-# bodies in $T/NAME.store.
+# bodies in $T/NAME.store; FAULT_ARGS are passed on.
 start_fault() {
 	local name=$1
 	mkdir -p "$T/$name.store"
@@ -228,6 +228,7 @@ start_fault() {
 	"$FAULT_SERVER" --cert "$T/pki/server.pem" --key "$T/pki/server.key" \
 		--port-file "$T/$name.port" --log "$T/$name.log" \
 		--store "$T/$name.store" --script "$2" --default "${3:-201}" \
+		${FAULT_ARGS:-} \
 		>"$T/$name.stdout" 2>&1 &
 	track $!
 	FAULT_PID=$!

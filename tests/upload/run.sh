@@ -90,6 +90,45 @@ t_check_config() {
 	cat "$T/err"
 }
 
+# READY=1 (with STATUS) once the bus name is taken, watchdog pings.
+t_sd_notify() {
+	fresh
+	put 1 2000
+	write_config "$T/c.conf" Endpoint="https://localhost:$NGINX_PORT/n"
+	python3 - "$T/notify" "$UPLOADER" "$T/c.conf" "$BUS_ADDRESS" \
+		<<'EOF' >>"$LOG" 2>&1
+import os, socket, subprocess, sys, time
+path, uploader, conf, bus = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+s.settimeout(0.1)
+env = dict(os.environ, NOTIFY_SOCKET=path, WATCHDOG_USEC='200000')
+p = subprocess.Popen([uploader, '--config', conf], env=env)
+msgs, owned, t0 = [], None, time.time()
+while time.time() - t0 < 1.5:
+    try:
+        m = s.recv(4096).decode()
+    except socket.timeout:
+        continue
+    if 'READY=1' in m and owned is None:
+        # The name must be on the bus by the time READY=1 is sent.
+        owned = subprocess.run(['busctl', '--address=' + bus, 'status',
+                                'org.podcam1.Uploader'],
+                               capture_output=True).returncode == 0
+    msgs.append(m)
+p.terminate()
+p.wait()
+ready = [m for m in msgs if 'READY=1' in m]
+dogs = sum(m.count('WATCHDOG=1') for m in msgs)
+print('notify: %r, bus name owned at READY: %s, watchdog pings in 1.5 s: %d'
+      % (ready[:1], owned, dogs))
+sys.exit(0 if ready and 'pending' in ready[0] and owned and dogs >= 3 else 1)
+EOF
+	local r=$?
+	grep "^notify:" "$LOG"
+	[ $r -eq 0 ] || fail "no READY=1 with STATUS, or no watchdog pings"
+}
+
 # --- HTTP mode against nginx --------------------------------------------
 
 t_http_nginx() {
@@ -100,6 +139,7 @@ t_http_nginx() {
 	write_config "$T/c.conf" Endpoint="https://localhost:$NGINX_PORT/h1" \
 		Concurrency=1
 	bus monitor --match "type='signal',member='PhotoUploaded'" \
+		--match "type='signal',member='PropertiesChanged',path='/org/podcam1/Uploader'" \
 		>"$T/signals" 2>&1 &
 	track $!
 	local mon=$!
@@ -116,11 +156,17 @@ t_http_nginx() {
 	grep -o 'PUT /h1/dev-1/[0-9a-f]*\.jpg' "$T/nginx/access.log" |
 		sed 's|.*/||; s|\.jpg||' >"$T/order"
 	diff -u <(sort <<<"$ids") "$T/order" || fail "not oldest first"
+	# One connection for all ten PUTs (the multi handle keeps it).
+	[ "$(grep 'PUT /h1/' "$T/nginx/access.log" |
+		grep -o 'conn=[0-9]*' | sort -u | wc -l)" -eq 1 ] ||
+		fail "connections not reused"
 	# The bearer token went along (nginx refuses without it).
 	wait_for 5 test "$(grep -c 'Member=PhotoUploaded' "$T/signals")" -eq 5 ||
 		fail "$(grep -c 'Member=PhotoUploaded' "$T/signals") signals"
 	grep -q "https://localhost:$NGINX_PORT/h1/dev-1/$(head -n 1 <<<"$ids").jpg" \
 		"$T/signals" || fail "PhotoUploaded location is not the .jpg URL"
+	grep -A 12 'Member=PropertiesChanged' "$T/signals" |
+		grep -q 'STRING "Uploaded"' || fail "no PropertiesChanged for Uploaded"
 	kill $mon
 
 	# inotify alone (RescanSec=3600) picks up newly committed photos.
@@ -224,6 +270,29 @@ t_s3_missing_credentials() {
 	wait_for 10 prop_is Uploaded 2 || fail "Uploaded=$(prop Uploaded)"
 	s3_check_objects
 	rm -f "$T/no-such-credentials"
+}
+
+# s3rver checks no signature: the fault server keeps every request's head
+# and sigv4-check.py recomputes the signatures with the secret.
+t_s3_sigv4_signature() {
+	fresh
+	put 2 5000
+	# Over 1 MB libcurl adds its own Expect: 100-continue (unsigned).
+	put 1 2000000
+	mkdir -p "$T/heads"
+	FAULT_ARGS="--dump $T/heads" start_fault sigv4 "" 200 ||
+		fail "fault server did not start"
+	s3_config "$T/c.conf" Endpoint="https://localhost:$FAULT_PORT" \
+		PathStyle=yes Region=eu-central-1
+	start_uploader "$T/c.conf" "$LOG" || fail "uploader did not start"
+	wait_for 10 prop_is Uploaded 3 || fail "Uploaded=$(prop Uploaded)"
+	python3 tests/upload/sigv4-check.py "$T/heads" "$T/sigv4.log" \
+		"$S3_KEY" "$S3_SECRET" eu-central-1 || fail "bad SigV4"
+	# The check can fail: with another secret it must.
+	python3 tests/upload/sigv4-check.py "$T/heads" "$T/sigv4.log" \
+		"$S3_KEY" not-the-secret eu-central-1 >/dev/null &&
+		fail "sigv4-check.py accepts a wrong secret"
+	head -n 1 "$T/heads/"* | grep -m 1 -o 'PUT [^ ]*'
 }
 
 # --- the fault server: retries, backoff, quarantine, 412 -----------------
@@ -515,12 +584,14 @@ S3_PORT=""
 start_s3rver || { echo "# s3rver did not start"; S3_PORT=""; }
 
 run_test check_config
+run_test sd_notify
 run_test http_nginx
 run_test client_certificate
 run_test s3_path_style
 run_test s3_virtual_host
 run_test s3_unknown_key_quarantines
 run_test s3_missing_credentials
+run_test s3_sigv4_signature
 run_test faults_retry_quarantine_412
 run_test retry_after_and_flush
 run_test tls_wrong_ca
