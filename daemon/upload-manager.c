@@ -699,6 +699,22 @@ struct manager *manager_free(struct manager *m)
 	return NULL;
 }
 
+/* A defer source, off until enabled as SD_EVENT_ONESHOT. */
+static int add_defer(struct manager *m, sd_event_source **ret,
+		     sd_event_handler_t fn, const char *name, int64_t priority)
+{
+	int r;
+
+	r = sd_event_add_defer(m->event, ret, fn, m);
+	if (r < 0)
+		return r;
+	(void)sd_event_source_set_description(*ret, name);
+	r = sd_event_source_set_priority(*ret, priority);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(*ret, SD_EVENT_OFF);
+}
+
 int manager_new(sd_event *e, const struct podcam_config *c,
 		struct manager **ret)
 {
@@ -719,21 +735,11 @@ int manager_new(sd_event *e, const struct podcam_config *c,
 	r = upload_http_new(e, &m->http);
 	if (r < 0)
 		return r;
-	r = sd_event_add_defer(e, &m->kick, on_kick, m);
+	r = add_defer(m, &m->kick, on_kick, "kick", SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return r;
-	(void)sd_event_source_set_description(m->kick, "kick");
-	r = sd_event_source_set_enabled(m->kick, SD_EVENT_OFF);
-	if (r < 0)
-		return r;
-	r = sd_event_add_defer(e, &m->finish, on_finish, m);
-	if (r < 0)
-		return r;
-	(void)sd_event_source_set_description(m->finish, "finish");
-	r = sd_event_source_set_priority(m->finish, SD_EVENT_PRIORITY_IDLE);
-	if (r < 0)
-		return r;
-	r = sd_event_source_set_enabled(m->finish, SD_EVENT_OFF);
+	r = add_defer(m, &m->finish, on_finish, "finish",
+		      SD_EVENT_PRIORITY_IDLE);
 	if (r < 0)
 		return r;
 	r = sd_event_add_time(e, &m->retry, CLOCK_MONOTONIC, UINT64_MAX, 1000,

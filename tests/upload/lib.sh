@@ -105,6 +105,18 @@ make_certs() {
 
 TOKEN=podcam-test-token
 
+# bad_cert_server PORT CERT: an nginx server block with $T/pki/CERT.pem.
+bad_cert_server() {
+	cat <<EOF
+	server {
+		listen 127.0.0.1:$1 ssl;
+		ssl_certificate $T/pki/$2.pem;
+		ssl_certificate_key $T/pki/$2.key;
+		location / { dav_methods PUT; create_full_put_path on; }
+	}
+EOF
+}
+
 # start_nginx: ports in NGINX_PORT (token), NGINX_CLIENT_PORT (client
 # certificate required), NGINX_WRONGHOST_PORT, NGINX_EXPIRED_PORT,
 # NGINX_OTHERCA_PORT, NGINX_REDIRECT_PORT (301 to plain http). Files land
@@ -157,24 +169,9 @@ http {
 		ssl_verify_client on;
 		location / { dav_methods PUT; create_full_put_path on; }
 	}
-	server {
-		listen 127.0.0.1:$NGINX_WRONGHOST_PORT ssl;
-		ssl_certificate $p/wronghost.pem;
-		ssl_certificate_key $p/wronghost.key;
-		location / { dav_methods PUT; create_full_put_path on; }
-	}
-	server {
-		listen 127.0.0.1:$NGINX_EXPIRED_PORT ssl;
-		ssl_certificate $p/expired.pem;
-		ssl_certificate_key $p/expired.key;
-		location / { dav_methods PUT; create_full_put_path on; }
-	}
-	server {
-		listen 127.0.0.1:$NGINX_OTHERCA_PORT ssl;
-		ssl_certificate $p/otherca.pem;
-		ssl_certificate_key $p/otherca.key;
-		location / { dav_methods PUT; create_full_put_path on; }
-	}
+$(bad_cert_server "$NGINX_WRONGHOST_PORT" wronghost)
+$(bad_cert_server "$NGINX_EXPIRED_PORT" expired)
+$(bad_cert_server "$NGINX_OTHERCA_PORT" otherca)
 	server {
 		listen 127.0.0.1:$NGINX_REDIRECT_PORT ssl;
 		location / {
