@@ -65,8 +65,8 @@ LIB := $(BUILD)/libpodcam.a
 TEST_SRCS := $(wildcard tests/*/*.c)
 TEST_BINS := $(foreach s,$(TEST_SRCS),$(BUILD)/tests/$(notdir $(s:.c=)))
 
-PROGRAMS := $(if $(wildcard daemon/main.c),$(BUILD)/podcamd) \
-	$(if $(wildcard daemon/upload-main.c),$(BUILD)/podcam-upload)
+PROGRAMS := $(strip $(if $(wildcard daemon/main.c),$(BUILD)/podcamd) \
+	$(if $(wildcard daemon/upload-main.c),$(BUILD)/podcam-upload))
 
 .PHONY: all module programs tests clean install install-module \
 	install-programs install-dkms deps check demo checkpatch vm-image
@@ -124,6 +124,18 @@ install-module: module
 install-programs: programs
 	install -d $(DESTDIR)$(SBINDIR)
 	$(if $(PROGRAMS),install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR))
+	install -D -m 0644 udev/71-podcam.rules \
+		$(DESTDIR)$(UDEVDIR)/rules.d/71-podcam.rules
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(wildcard systemd/*.service) $(DESTDIR)$(UNITDIR)
+	install -D -m 0644 systemd/podcam.sysusers \
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d/podcam.conf
+	install -D -m 0644 systemd/podcam.tmpfiles \
+		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/podcam.conf
+	install -D -m 0644 systemd/org.podcam1.conf \
+		$(DESTDIR)$(PREFIX)/share/dbus-1/system.d/org.podcam1.conf
+	install -D -m 0644 daemon/podcam.conf \
+		$(DESTDIR)$(SYSCONFDIR)/podcam/podcam.conf
 
 deps:
 	tests/deps.sh

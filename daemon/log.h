@@ -45,4 +45,6 @@ int log_ctx_full(int level, int error, const struct log_ctx *ctx,
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, e, __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_ERR, e, __VA_ARGS__)
 
+#define log_oom() log_error_errno(ENOMEM, "Out of memory.")
+
 #endif

@@ -8,6 +8,7 @@
 #define PODCAM_UTIL_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,20 @@ static inline const char *startswith(const char *s, const char *prefix)
 	size_t l = strlen(prefix);
 
 	return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+
+/* A newly allocated formatted string, or NULL when out of memory. */
+static inline char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
+static inline char *strdup_printf(const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
 }
 
 #endif

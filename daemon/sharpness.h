@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A cheap sharpness score for every captured frame, so that a trigger can
+ * pick the sharpest frame of its window (docs/image-path.md).
+ *
+ * The score is the variance of the Laplacian (4c - n - s - e - w, taken
+ * between neighbouring pixels) of the luma, sampled on every
+ * SHARPNESS_STEP-th row and column, in integer arithmetic and one pass.
+ * Blur (motion, focus) removes the fine detail the Laplacian responds to,
+ * so a blurred frame scores lower than a sharp one of the same scene; a
+ * flat frame scores 0. NV12 and YUYV frames of one picture score the same;
+ * for RGB frames luma is approximated as (R + 2G + B) / 4. Scores compare
+ * frames of one camera at one size; they carry no absolute meaning.
+ */
+#ifndef PODCAM_SHARPNESS_H
+#define PODCAM_SHARPNESS_H
+
+#include "yuv.h"
+
+#define SHARPNESS_STEP 4
+
+/*
+ * Scores f into *ret. Only reads the frame. Returns 0 or the errors of
+ * frame_check() (-EINVAL, -EOPNOTSUPP, -EBADMSG); *ret is untouched then.
+ */
+int sharpness_score(const struct frame_view *f, double *ret);
+
+#endif
