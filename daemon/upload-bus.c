@@ -10,14 +10,15 @@ static int get_pending(sd_bus *bus, const char *path, const char *interface,
 		       const char *property, sd_bus_message *reply,
 		       void *userdata, sd_bus_error *error)
 {
-	return sd_bus_message_append(reply, "u", manager_pending(userdata));
+	return sd_bus_message_append(reply, "u",
+				     upload_manager_pending(userdata));
 }
 
 static int get_last_error(sd_bus *bus, const char *path, const char *interface,
 			  const char *property, sd_bus_message *reply,
 			  void *userdata, sd_bus_error *error)
 {
-	struct manager *m = userdata;
+	struct upload_manager *m = userdata;
 
 	return sd_bus_message_append(reply, "s", strempty(m->last_error));
 }
@@ -27,7 +28,7 @@ static int get_last_uploaded_id(sd_bus *bus, const char *path,
 				sd_bus_message *reply, void *userdata,
 				sd_bus_error *error)
 {
-	struct manager *m = userdata;
+	struct upload_manager *m = userdata;
 
 	return sd_bus_message_append(reply, "s", m->last_uploaded_id);
 }
@@ -36,7 +37,7 @@ static int method_flush(sd_bus_message *call, void *userdata,
 			sd_bus_error *error)
 {
 	/* The reply is sent by the manager once every photo was tried. */
-	return manager_flush(userdata, call, error);
+	return upload_manager_flush(userdata, call, error);
 }
 
 static const sd_bus_vtable uploader_vtable[] = {
@@ -44,12 +45,13 @@ static const sd_bus_vtable uploader_vtable[] = {
 	SD_BUS_PROPERTY("Pending", "u", get_pending, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Uploaded", "t", NULL,
-			offsetof(struct manager, uploaded),
+			offsetof(struct upload_manager, uploaded),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Failed", "t", NULL, offsetof(struct manager, failed),
+	SD_BUS_PROPERTY("Failed", "t", NULL,
+			offsetof(struct upload_manager, failed),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Quarantined", "u", NULL,
-			offsetof(struct manager, quarantined),
+			offsetof(struct upload_manager, quarantined),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("LastError", "s", get_last_error, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -64,7 +66,7 @@ static const sd_bus_vtable uploader_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-int upload_bus_open(struct manager *m)
+int upload_bus_open(struct upload_manager *m)
 {
 	int r;
 
@@ -81,7 +83,7 @@ int upload_bus_open(struct manager *m)
 	return sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
-void upload_bus_changed(struct manager *m, unsigned int props)
+void upload_bus_changed(struct upload_manager *m, unsigned int props)
 {
 	static const char *const names[] = {
 		"Pending",     "Uploaded",  "Failed",
@@ -103,7 +105,7 @@ void upload_bus_changed(struct manager *m, unsigned int props)
 							  (char **)list);
 }
 
-int upload_bus_photo_uploaded(struct manager *m, const char *id,
+int upload_bus_photo_uploaded(struct upload_manager *m, const char *id,
 			      const char *location)
 {
 	if (!m->bus)

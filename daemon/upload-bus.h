@@ -14,13 +14,13 @@
 #define UPLOAD_BUS_INTERFACE "org.podcam1.Uploader"
 
 /* Connects to the system bus, publishes the object, takes the name. */
-int upload_bus_open(struct manager *m);
+int upload_bus_open(struct upload_manager *m);
 
 /* PropertiesChanged for the PROP_* bits in props; nothing without a bus. */
-void upload_bus_changed(struct manager *m, unsigned int props);
+void upload_bus_changed(struct upload_manager *m, unsigned int props);
 
 /* PhotoUploaded(s photo_id, s location). */
-int upload_bus_photo_uploaded(struct manager *m, const char *id,
+int upload_bus_photo_uploaded(struct upload_manager *m, const char *id,
 			      const char *location);
 
 #endif

@@ -259,7 +259,7 @@ void upload_target_done(struct upload_target *t)
 	if (t->s3.secret_access_key)
 		sodium_memzero(t->s3.secret_access_key,
 			       strlen(t->s3.secret_access_key));
-	s3_credentials_done(&t->s3);
+	upload_credentials_done(&t->s3);
 	*t = (struct upload_target){};
 }
 

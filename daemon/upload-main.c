@@ -59,7 +59,7 @@ static int run(const char *path)
 {
 	_cleanup_(conf_freep) struct podcam_config *c = NULL;
 	_cleanup_(sd_event_unrefp) sd_event *e = NULL;
-	_cleanup_(manager_freep) struct manager *m = NULL;
+	_cleanup_(upload_manager_freep) struct upload_manager *m = NULL;
 	_cleanup_free_ char *err = NULL;
 	sigset_t mask;
 	int r;
@@ -90,10 +90,10 @@ static int run(const char *path)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the watchdog: %m");
 
-	r = manager_new(e, c, &m);
+	r = upload_manager_new(e, c, &m);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up: %m");
-	r = manager_start(m);
+	r = upload_manager_start(m);
 	if (r < 0)
 		return r;
 	r = upload_bus_open(m);
@@ -105,13 +105,13 @@ static int run(const char *path)
 	log_info("Uploading %s to %s (%s mode), %u pending", c->spool_dir,
 		 strempty(c->upload.endpoint),
 		 c->upload.mode == UPLOAD_MODE_S3 ? "S3" : "HTTP",
-		 manager_pending(m));
+		 upload_manager_pending(m));
 	(void)sd_notifyf(false, "READY=1\nSTATUS=%u pending",
-			 manager_pending(m));
+			 upload_manager_pending(m));
 
 	r = sd_event_loop(e);
 	(void)sd_notify(false, "STOPPING=1");
-	manager_stop(m);
+	upload_manager_stop(m);
 	if (r < 0)
 		return log_error_errno(r, "Event loop failed: %m");
 	return 0;

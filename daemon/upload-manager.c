@@ -22,7 +22,7 @@
 #include "upload-queue.h"
 
 struct upload_job {
-	struct manager *m;
+	struct upload_manager *m;
 	struct upload_entry *e;
 	struct upload_photo *photo;
 	struct upload_target target;
@@ -30,22 +30,22 @@ struct upload_job {
 	bool json; /* the JPEG is confirmed, the JSON is next */
 };
 
-static void kick(struct manager *m);
+static void kick(struct upload_manager *m);
 
-static void changed(struct manager *m, unsigned int props)
+static void changed(struct upload_manager *m, unsigned int props)
 {
 	upload_bus_changed(m, props);
 	if (props & (PROP_PENDING | PROP_UPLOADED | PROP_QUARANTINED))
 		(void)sd_notifyf(false,
 				 "STATUS=%u pending, %" PRIu64
 				 " uploaded, %u quarantined",
-				 manager_pending(m), m->uploaded,
+				 upload_manager_pending(m), m->uploaded,
 				 m->quarantined);
 }
 
-static void set_last_error(struct manager *m, const char *fmt, ...)
+static void set_last_error(struct upload_manager *m, const char *fmt, ...)
 	_printf_(2, 3);
-static void set_last_error(struct manager *m, const char *fmt, ...)
+static void set_last_error(struct upload_manager *m, const char *fmt, ...)
 {
 	char *s = NULL;
 	va_list ap;
@@ -61,7 +61,7 @@ static void set_last_error(struct manager *m, const char *fmt, ...)
 	changed(m, PROP_LAST_ERROR);
 }
 
-static void clear_last_error(struct manager *m)
+static void clear_last_error(struct upload_manager *m)
 {
 	if (!m->last_error || !*m->last_error)
 		return;
@@ -70,14 +70,14 @@ static void clear_last_error(struct manager *m)
 	changed(m, PROP_LAST_ERROR);
 }
 
-uint32_t manager_pending(const struct manager *m)
+uint32_t upload_manager_pending(const struct upload_manager *m)
 {
 	uint64_t n = m->n_entries + m->pending_beyond;
 
 	return (uint32_t)MIN(n, UINT32_MAX);
 }
 
-static uint64_t now_usec(struct manager *m)
+static uint64_t now_usec(struct upload_manager *m)
 {
 	uint64_t t = 0;
 
@@ -86,7 +86,8 @@ static uint64_t now_usec(struct manager *m)
 }
 
 /* The window: a sorted array of entries, binary searched. */
-static unsigned int entry_pos(struct manager *m, const char *id, bool *found)
+static unsigned int entry_pos(struct upload_manager *m, const char *id,
+			      bool *found)
 {
 	unsigned int lo = 0, hi = m->n_entries;
 
@@ -107,7 +108,7 @@ static unsigned int entry_pos(struct manager *m, const char *id, bool *found)
 	return lo;
 }
 
-static void entry_remove_at(struct manager *m, unsigned int i)
+static void entry_remove_at(struct upload_manager *m, unsigned int i)
 {
 	free(m->entries[i]->location);
 	free(m->entries[i]);
@@ -116,7 +117,7 @@ static void entry_remove_at(struct manager *m, unsigned int i)
 	m->n_entries--;
 }
 
-static void entry_remove(struct manager *m, struct upload_entry *e)
+static void entry_remove(struct upload_manager *m, struct upload_entry *e)
 {
 	bool found;
 	unsigned int i = entry_pos(m, e->id, &found);
@@ -129,7 +130,7 @@ static void entry_remove(struct manager *m, struct upload_entry *e)
  * Adds id to the window. Returns 1 when added, 0 when known or when it
  * belongs beyond a full window (then counted in pending_beyond).
  */
-static int entry_add(struct manager *m, const char *id)
+static int entry_add(struct upload_manager *m, const char *id)
 {
 	struct upload_entry *e;
 	unsigned int i;
@@ -167,7 +168,7 @@ static int entry_add(struct manager *m, const char *id)
  * Reads queue/ and makes the window its oldest entries, keeping the
  * entries being attempted.
  */
-static int rescan(struct manager *m)
+static int rescan(struct upload_manager *m)
 {
 	_cleanup_free_ char(*ids)[PHOTO_ID_LEN + 1] = NULL;
 	size_t n, total;
@@ -214,13 +215,13 @@ static int rescan(struct manager *m)
 	return 0;
 }
 
-static bool flush_owed(struct manager *m, struct upload_entry *e)
+static bool flush_owed(struct upload_manager *m, struct upload_entry *e)
 {
 	return m->flush_serial && e->added < m->flush_serial &&
 	       e->attempted < m->flush_serial;
 }
 
-static void check_flushes(struct manager *m)
+static void check_flushes(struct upload_manager *m)
 {
 	for (unsigned int i = m->n_flushes; i > 0; i--) {
 		struct flush_waiter *w = &m->flushes[i - 1];
@@ -256,7 +257,7 @@ static void job_free(struct upload_job *j)
 /* The attempt is over; remove says whether the entry left queue/. */
 static void job_end(struct upload_job *j, bool remove)
 {
-	struct manager *m = j->m;
+	struct upload_manager *m = j->m;
 	struct upload_entry *e = j->e;
 
 	e->job = NULL;
@@ -289,7 +290,7 @@ static void format_now(char *buf, size_t size)
 static void quarantine(struct upload_job *j, const char *status,
 		       const char *url, const char *what)
 {
-	struct manager *m = j->m;
+	struct upload_manager *m = j->m;
 	struct log_ctx ctx = { .photo_id = j->e->id };
 	_cleanup_free_ char *reason = NULL;
 	char t[64];
@@ -323,7 +324,7 @@ static void quarantine(struct upload_job *j, const char *status,
 }
 
 /* A transient failure of e: hold every new attempt back, keep the photo. */
-static void hold_back(struct manager *m, struct upload_entry *e,
+static void hold_back(struct upload_manager *m, struct upload_entry *e,
 		      int64_t retry_after_sec, const char *what)
 {
 	struct log_ctx ctx = { .photo_id = e->id };
@@ -366,7 +367,7 @@ static void attempt_failed(struct upload_job *j, int64_t retry_after_sec,
  */
 static void job_succeeded(struct upload_job *j)
 {
-	struct manager *m = j->m;
+	struct upload_manager *m = j->m;
 	struct upload_entry *e = j->e;
 
 	e->location = TAKE_PTR(j->jpg_url);
@@ -377,7 +378,7 @@ static void job_succeeded(struct upload_job *j)
 }
 
 /* Removes every confirmed photo from the spool, then reports them. */
-static void finish_confirmed(struct manager *m)
+static void finish_confirmed(struct upload_manager *m)
 {
 	const char *ids[UPLOAD_WINDOW];
 	struct upload_entry *done[UPLOAD_WINDOW];
@@ -503,7 +504,7 @@ static int job_put(struct upload_job *j)
  * Starts an attempt on e. Returns 1 when e left the window at once (gone,
  * or damaged and quarantined), 0 otherwise.
  */
-static int job_start(struct manager *m, struct upload_entry *e)
+static int job_start(struct upload_manager *m, struct upload_entry *e)
 {
 	struct log_ctx ctx = { .photo_id = e->id };
 	_cleanup_free_ char *reason = NULL, *err = NULL;
@@ -561,7 +562,7 @@ static int job_start(struct manager *m, struct upload_entry *e)
 	return 0;
 }
 
-static void schedule(struct manager *m)
+static void schedule(struct upload_manager *m)
 {
 	uint64_t now = now_usec(m);
 
@@ -586,7 +587,7 @@ static int on_kick(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-static void kick(struct manager *m)
+static void kick(struct upload_manager *m)
 {
 	(void)sd_event_source_set_enabled(m->kick, SD_EVENT_ONESHOT);
 }
@@ -599,7 +600,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	struct manager *m = userdata;
+	struct upload_manager *m = userdata;
 
 	(void)rescan(m);
 	(void)sd_event_source_set_time_relative(s, (uint64_t)m->uc->rescan_sec *
@@ -610,7 +611,7 @@ static int on_rescan(sd_event_source *s, uint64_t usec, void *userdata)
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 		      void *userdata)
 {
-	struct manager *m = userdata;
+	struct upload_manager *m = userdata;
 	bool found;
 	unsigned int i;
 
@@ -637,7 +638,8 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev,
 	return 0;
 }
 
-int manager_flush(struct manager *m, sd_bus_message *call, sd_bus_error *error)
+int upload_manager_flush(struct upload_manager *m, sd_bus_message *call,
+			 sd_bus_error *error)
 {
 	struct flush_waiter *w;
 
@@ -664,14 +666,14 @@ int manager_flush(struct manager *m, sd_bus_message *call, sd_bus_error *error)
 	return 1;
 }
 
-void manager_stop(struct manager *m)
+void upload_manager_stop(struct upload_manager *m)
 {
 	/* Confirmed photos are removed now rather than sent again later. */
 	if (m->queue && m->n_confirmed > 0)
 		finish_confirmed(m);
 }
 
-struct manager *manager_free(struct manager *m)
+struct upload_manager *upload_manager_free(struct upload_manager *m)
 {
 	if (!m)
 		return NULL;
@@ -700,7 +702,7 @@ struct manager *manager_free(struct manager *m)
 }
 
 /* A defer source, off until enabled as SD_EVENT_ONESHOT. */
-static int add_defer(struct manager *m, sd_event_source **ret,
+static int add_defer(struct upload_manager *m, sd_event_source **ret,
 		     sd_event_handler_t fn, const char *name, int64_t priority)
 {
 	int r;
@@ -715,10 +717,10 @@ static int add_defer(struct manager *m, sd_event_source **ret,
 	return sd_event_source_set_enabled(*ret, SD_EVENT_OFF);
 }
 
-int manager_new(sd_event *e, const struct podcam_config *c,
-		struct manager **ret)
+int upload_manager_new(sd_event *e, const struct podcam_config *c,
+		       struct upload_manager **ret)
 {
-	_cleanup_(manager_freep) struct manager *m = NULL;
+	_cleanup_(upload_manager_freep) struct upload_manager *m = NULL;
 	int r;
 
 	m = calloc(1, sizeof(*m));
@@ -755,7 +757,7 @@ int manager_new(sd_event *e, const struct podcam_config *c,
 	return 0;
 }
 
-int manager_start(struct manager *m)
+int upload_manager_start(struct upload_manager *m)
 {
 	const char *spool = m->config->spool_dir;
 	unsigned int removed = 0;

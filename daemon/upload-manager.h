@@ -47,7 +47,7 @@ struct flush_waiter {
 struct upload_queue;
 struct upload_http;
 
-struct manager {
+struct upload_manager {
 	sd_event *event;
 	sd_bus *bus;
 	const struct podcam_config *config;
@@ -79,27 +79,28 @@ struct manager {
 	char last_uploaded_id[PHOTO_ID_LEN + 1];
 };
 
-int manager_new(sd_event *e, const struct podcam_config *c,
-		struct manager **ret);
-struct manager *manager_free(struct manager *m);
+int upload_manager_new(sd_event *e, const struct podcam_config *c,
+		       struct upload_manager **ret);
+struct upload_manager *upload_manager_free(struct upload_manager *m);
 
 /* Opens the spool, empties trash/, scans queue/, starts watching it. */
-int manager_start(struct manager *m);
+int upload_manager_start(struct upload_manager *m);
 
 /* Removes the photos already confirmed; call when the loop has ended. */
-void manager_stop(struct manager *m);
+void upload_manager_stop(struct upload_manager *m);
 
-uint32_t manager_pending(const struct manager *m);
+uint32_t upload_manager_pending(const struct upload_manager *m);
 
 /*
  * Flush(): forgets the backoff, starts every photo in the window now and
  * replies to call once each of them has been attempted once.
  */
-int manager_flush(struct manager *m, sd_bus_message *call, sd_bus_error *error);
+int upload_manager_flush(struct upload_manager *m, sd_bus_message *call,
+			 sd_bus_error *error);
 
-static inline void manager_freep(struct manager **m)
+static inline void upload_manager_freep(struct upload_manager **m)
 {
-	manager_free(*m);
+	upload_manager_free(*m);
 }
 
 #endif

@@ -287,7 +287,7 @@ int upload_parse_token(const char *buf, char **ret)
 	return 0;
 }
 
-void s3_credentials_done(struct s3_credentials *c)
+void upload_credentials_done(struct s3_credentials *c)
 {
 	free(c->access_key_id);
 	free(c->secret_access_key);
@@ -341,13 +341,13 @@ int upload_parse_credentials(const char *buf, struct s3_credentials *ret)
 		int r = credentials_line(p, nl - p, &c);
 
 		if (r < 0) {
-			s3_credentials_done(&c);
+			upload_credentials_done(&c);
 			return r;
 		}
 		p = *nl ? nl + 1 : nl;
 	}
 	if (!c.access_key_id || !c.secret_access_key) {
-		s3_credentials_done(&c);
+		upload_credentials_done(&c);
 		return -EINVAL;
 	}
 	*ret = c;

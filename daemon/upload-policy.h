@@ -89,7 +89,7 @@ struct s3_credentials {
  * "SessionToken=" lines; '#' comments and blank lines allowed.
  */
 int upload_parse_credentials(const char *buf, struct s3_credentials *ret);
-void s3_credentials_done(struct s3_credentials *c);
+void upload_credentials_done(struct s3_credentials *c);
 
 /*
  * The first line of a response body, cut to at most max - 1 bytes, with

@@ -180,7 +180,7 @@ TEST(credentials)
 	CHECK_STREQ(c.access_key_id, "AK");
 	CHECK_STREQ(c.secret_access_key, "s/e+c");
 	CHECK(c.session_token == NULL);
-	s3_credentials_done(&c);
+	upload_credentials_done(&c);
 	CHECK_EQ_INT(upload_parse_credentials("AccessKeyId=AK\n", &c), -EINVAL);
 	CHECK_EQ_INT(upload_parse_credentials("AccessKeyId=A:K\n"
 					      "SecretAccessKey=s\n",
