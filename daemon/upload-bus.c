@@ -57,9 +57,13 @@ static const sd_bus_vtable uploader_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("LastUploadedId", "s", get_last_uploaded_id, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	/* Privileged (root or CAP_SYS_ADMIN): it overrides the backoff. */
+	/*
+	 * Who may call it is the D-Bus policy's decision, as for podcamd's
+	 * methods (systemd/org.podcam1.conf: root and podcam-tech).
+	 */
 	SD_BUS_METHOD_WITH_NAMES("Flush", "", SD_BUS_PARAM(), "",
-				 SD_BUS_PARAM(), method_flush, 0),
+				 SD_BUS_PARAM(), method_flush,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_NAMES("PhotoUploaded", "ss",
 				 SD_BUS_PARAM(photo_id) SD_BUS_PARAM(location),
 				 0),

@@ -391,6 +391,23 @@ t_retry_after_and_flush() {
 	flush 5 || fail "empty Flush() failed"
 }
 
+# Who may Flush() is the D-Bus policy's call (here: everyone), not sd-bus's.
+t_flush_unprivileged_caller() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to call as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) missing"
+	fresh
+	write_config "$T/c.conf" Endpoint="https://localhost:$NGINX_PORT/u"
+	start_uploader "$T/c.conf" "$LOG" || fail "uploader did not start"
+	chmod 0711 "$T"	# nobody reaches the bus socket, nothing else
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		busctl --address="$BUS_ADDRESS" --timeout=5 call \
+		org.podcam1.Uploader /org/podcam1/Uploader \
+		org.podcam1.Uploader Flush 2>"$T/err"
+	local r=$?
+	chmod 0700 "$T"
+	[ $r -eq 0 ] || fail "Flush() as nobody: $(cat "$T/err")"
+}
+
 # --- TLS and redirects: nothing leaves, the photos stay ------------------
 
 tls_case() { # PORT EXPECTED-IN-LASTERROR
@@ -591,6 +608,7 @@ run_test s3_missing_credentials
 run_test s3_sigv4_signature
 run_test faults_retry_quarantine_412
 run_test retry_after_and_flush
+run_test flush_unprivileged_caller
 run_test tls_wrong_ca
 run_test tls_wrong_hostname
 run_test tls_expired
