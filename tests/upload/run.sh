@@ -537,14 +537,30 @@ t_sigkill_100() {
 	put 20 30000
 	write_config "$T/c.conf" Endpoint="https://localhost:$NGINX_PORT/k" \
 		Concurrency=2
-	local i pid ms q0 q1 bad=0 before=0 midway=0 after=0
+	local i pid ms q0 q1 bad=0 before=0 midway=0 after=0 window
+	# How long one round takes here (start to empty queue), so that the
+	# kills spread over it however fast this build and machine are.
+	put 16 30000
+	local t0
+	t0=$(date +%s%N)
+	"$UPLOADER" --config "$T/c.conf" >>"$LOG" 2>&1 &
+	pid=$!
+	while [ -n "$(ls -A "$SPOOL/queue")" ]; do
+		[ $(($(date +%s%N) - t0)) -lt 30000000000 ] ||
+			fail "calibration round did not finish"
+		sleep 0.005
+	done
+	window=$((($(date +%s%N) - t0) / 1000000))
+	kill $pid
+	wait $pid 2>/dev/null
+	echo "one round of 16 photos takes $window ms: kills within half of it"
 	for ((i = 1; i <= SIGKILL_RUNS; i++)); do
 		put 16 30000
 		q0=$(queued)
 		"$UPLOADER" --config "$T/c.conf" >>"$LOG" 2>&1 &
 		pid=$!
-		ms=$((RANDOM % 60))
-		sleep "$(printf '0.%03d' $ms)"
+		ms=$((RANDOM % (window / 2 + 1)))
+		sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
 		q1=$(queued)
