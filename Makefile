@@ -107,6 +107,8 @@ endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_program,$(s))))
 
 $(BUILD)/tests/%.o: USER_CFLAGS += -Itests
+# The uploader's fault-injecting HTTPS test server speaks TLS itself.
+$(BUILD)/tests/fault-server: LIBS += $(shell $(PKG_CONFIG) --libs openssl)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
