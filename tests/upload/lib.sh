@@ -237,7 +237,7 @@ start_fault() {
 
 start_bus() {
 	BUS_ADDRESS=unix:path=$T/bus
-	dbus-daemon --config-file="$ROOT/tests/upload/bus.conf" \
+	dbus-daemon --config-file="$ROOT/tests/lib/bus.conf" \
 		--address="$BUS_ADDRESS" --nofork --nopidfile \
 		>"$T/dbus.log" 2>&1 &
 	track $!
