@@ -16,7 +16,9 @@ debugfs=/sys/kernel/debug/podcam
 cam=/org/podcam1/camera
 export SYSTEMD_COLORS=0
 
-prop() { busctl get-property org.podcam1 "$cam/$1" org.podcam1.Camera "$2" 2>/dev/null; }
+# The camera's object path: its role escaped as a D-Bus path element.
+obj() { echo "$cam/${1//-/_2d}"; }
+prop() { busctl get-property org.podcam1 "$(obj "$1")" org.podcam1.Camera "$2" 2>/dev/null; }
 state_is() { [ "$(prop "$1" State)" = "s \"$2\"" ]; }
 queued() { find $spool/queue -mindepth 1 -maxdepth 1 -type d | wc -l; }
 # emit USER ARGS...: a Delivered as USER through the system bus.
@@ -139,7 +141,7 @@ check "the untrusted sender left a log line" journal_has "Ignoring Delivered fro
 check "no photo was stored for any of them" [ "$(queued)" -eq "$n" ]
 
 # --- the sharpest frame -----------------------------------------------------
-shot() { busctl call org.podcam1 "$cam/$1" org.podcam1.Camera TestShot | awk '{print $3}'; }
+shot() { busctl call org.podcam1 "$(obj "$1")" org.podcam1.Camera TestShot | awk '{print $3}'; }
 v4l2-ctl -d /dev/podcam/van-curb -c motion_blur=0
 sleep 1
 sharp=$(shot van-curb)
@@ -153,7 +155,7 @@ v4l2-ctl -d /dev/podcam/van-curb -c motion_blur=0
 sleep 1.5
 # Motion starts just before the trigger: the ring still has sharp frames.
 v4l2-ctl -d /dev/podcam/van-curb -c motion_blur=16
-busctl call org.podcam1 $cam/van-curb org.podcam1.Camera Trigger 'sa{sv}' TBA2001 0 > /dev/null
+busctl call org.podcam1 "$(obj van-curb)" org.podcam1.Camera Trigger 'sa{sv}' TBA2001 0 > /dev/null
 chosen=$(prop van-curb LastSharpness | cut -d' ' -f2)
 diag "chosen frame sharpness $chosen"
 check "with blurred frames in the ring the photo is a sharp one" \
@@ -163,8 +165,8 @@ v4l2-ctl -d /dev/podcam/van-curb -c motion_blur=0
 # --- GPIO: doorbell ---------------------------------------------------------
 check "podcamd holds the trigger and flash lines" \
 	bash -c "gpioinfo podcam-doorbell | grep -c '\"podcamd\"' | grep -qx 2"
-echo 1 > $debugfs/doorbell/trigger
-echo 0 > $debugfs/doorbell/trigger
+press() { echo 1 > $debugfs/$1/trigger; sleep 0.3; echo 0 > $debugfs/$1/trigger; }
+press doorbell
 check "a doorbell press gives a gpio photo" \
 	$busmon "$sig" wait 20 PhotoCaptured 1= 2=gpio
 check "the flash is off again after the capture" \
@@ -185,6 +187,7 @@ check "the released photo has the stop id and the Delivered's GPS fix" \
 check "and its EXIF has the fix too" \
 	bash -c "exiftool -n -s -GPSLongitude '$spool/queue/$id/photo.jpg' | grep -q 13.405"
 echo 0 > $debugfs/van-curb/trigger
+sleep 0.3
 
 n=$(queued)
 echo 1 > $debugfs/van-curb/trigger
@@ -194,16 +197,18 @@ check "a confidential Delivered destroys the held photo" \
 	wait_until 10 journal_has "destroyed: confidential"
 check "and stores nothing" [ "$(queued)" -eq "$n" ]
 echo 0 > $debugfs/van-curb/trigger
+sleep 0.3
 
 echo 1 > $debugfs/van-curb/trigger
 wait_until 15 bash -c "[ \$(journalctl -u podcamd -o cat | grep -c 'van-stop photo .* held') -ge 3 ]"
 check "with no Delivered the hold ends after HoldSec" \
 	wait_until 15 journal_has "destroyed: no Delivered within HoldSec"
 check "and nothing was stored" [ "$(queued)" -eq "$n" ]
-emit courier TBA3003 2 camera s van-curb
+emit courier TBA3003 1 camera s van-curb
 check "a later Delivered takes a fresh photo" \
 	$busmon "$sig" wait 20 PhotoCaptured 1=TBA3003 2=delivered
 echo 0 > $debugfs/van-curb/trigger
+sleep 0.3
 
 # --- technicians ------------------------------------------------------------
 res=$(runuser -u tech -- busctl call org.podcam1 $cam/doorbell org.podcam1.Camera TestShot 2>&1)
@@ -219,12 +224,12 @@ check "TestShot is refused to the courier" \
 echo podcam.0 > /sys/bus/platform/drivers/podcam/unbind
 check "unbinding the camera: State offline" \
 	wait_until 15 state_is doorbell offline
-emit courier TBA4001 2 camera s doorbell
+emit courier TBA4001 1 camera s doorbell
 check "a Delivered meanwhile: camera-offline" skipped TBA4001 camera-offline
 echo podcam.0 > /sys/bus/platform/drivers/podcam/bind
 check "rebinding: State streaming again" \
 	wait_until 20 state_is doorbell streaming
-emit courier TBA4002 2 camera s doorbell
+emit courier TBA4002 1 camera s doorbell
 check "and a capture works after" captured TBA4002
 
 # --- latency ----------------------------------------------------------------
