@@ -136,19 +136,15 @@ int manager_sender_technician(struct manager *m, sd_bus_message *msg)
 
 static void log_refused(struct manager *m, sd_bus_message *msg, int r)
 {
-	uint64_t now = now_usec();
+	unsigned int missed;
 
-	if (now - m->refused_log_begin >= REFUSED_LOG_INTERVAL_USEC) {
-		if (m->refused_log_count > REFUSED_LOG_BURST)
-			log_notice("Ignored %u more Delivered signals from untrusted senders",
-				   m->refused_log_count - REFUSED_LOG_BURST);
-		m->refused_log_begin = now;
-		m->refused_log_count = 0;
-	}
-	if (m->refused_log_count++ < REFUSED_LOG_BURST)
+	if (ratelimit_below(&m->refused_log, now_usec(), &missed))
 		log_notice("Ignoring Delivered from %s: %s",
 			   strempty(sd_bus_message_get_sender(msg)),
 			   r < 0 ? strerror(-r) : "sender is not trusted");
+	if (missed)
+		log_notice("Ignored %u more Delivered signals from untrusted senders",
+			   missed);
 }
 
 /* --- requests --------------------------------------------------------- */
@@ -381,6 +377,10 @@ int manager_new(sd_event *event, struct podcam_config *config,
 	m->event = sd_event_ref(event);
 	m->config = config;
 	m->tech_gid = (gid_t)-1;
+	m->refused_log = (struct ratelimit){
+		.interval_usec = REFUSED_LOG_INTERVAL_USEC,
+		.burst = REFUSED_LOG_BURST,
+	};
 	if (getgrnam_r(TECH_GROUP, &gr, buf, sizeof(buf), &grp) == 0 && grp)
 		m->tech_gid = gr.gr_gid;
 

@@ -14,6 +14,7 @@
 #include "camera.h"
 #include "conf.h"
 #include "encode.h"
+#include "ratelimit.h"
 #include "spool.h"
 
 #define MANAGER_PATH "/org/podcam1"
@@ -46,8 +47,7 @@ struct manager {
 	gid_t tech_gid;			/* podcam-tech, or (gid_t)-1 */
 	struct sender_uid senders[SENDER_CACHE_SIZE];
 	unsigned int next_sender;
-	uint64_t refused_log_begin;	/* rate limit of untrusted logs */
-	unsigned int refused_log_count;
+	struct ratelimit refused_log;	/* log lines about untrusted senders */
 };
 
 int manager_new(sd_event *event, struct podcam_config *config,
