@@ -334,14 +334,21 @@ static void take_photo(struct camera *c, struct pending *p)
 
 static void arm_deadline(struct camera *c);
 
-/* Takes every request whose window is complete at a frame of time now. */
-static void process_queue(struct camera *c, uint64_t now)
+/* Takes every request whose window the newest frame completes. */
+static void process_queue(struct camera *c)
 {
-	while (c->n_queue > 0) {
-		struct pending p = c->queue[0];
+	struct ring_frame *newest = ring_newest(&c->ring);
 
-		/* Complete once the next frame would fall after it. */
-		if (now + c->period_usec <= p.window_end)
+	while (newest && c->n_queue > 0) {
+		struct pending p = c->queue[0];
+		uint64_t t = newest->frame.mono_usec;
+
+		/*
+		 * Complete once a frame reached its end, or the newest frame
+		 * is inside it and the next one would fall after it.
+		 */
+		if (t < p.window_end &&
+		    (t < p.window_start || t + c->period_usec <= p.window_end))
 			break;
 		c->n_queue--;
 		memmove(&c->queue[0], &c->queue[1],
@@ -438,7 +445,8 @@ void camera_submit(struct camera *c, const struct request *req,
 					      (uint64_t)cfg->pre_roll_ms * 1000);
 	}
 	p->window_end = start + (uint64_t)cfg->post_roll_ms * 1000;
-	arm_deadline(c);
+	/* Without post-roll the frames it needs are there already. */
+	process_queue(c);
 }
 
 void camera_refuse(struct camera *c, const struct request *req,
@@ -462,7 +470,7 @@ static void on_frame(void *userdata, const struct capture_frame *f)
 	if (ring_push(&c->ring, &rf, &old))
 		capture_release(c->capture, old.frame.id);
 	if (c->n_queue > 0)
-		process_queue(c, f->mono_usec);
+		process_queue(c);
 }
 
 static void close_device(struct camera *c, enum skip_reason why)

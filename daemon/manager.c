@@ -40,8 +40,8 @@ static int sender_ids(struct manager *m, sd_bus_message *msg, uid_t *ret_uid,
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	const char *sender = sd_bus_message_get_sender(msg);
 	struct sender_uid *e;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
 	int r;
 
 	if (!sender || sender[0] != ':')
@@ -49,28 +49,35 @@ static int sender_ids(struct manager *m, sd_bus_message *msg, uid_t *ret_uid,
 	for (unsigned int i = 0; i < SENDER_CACHE_SIZE; i++) {
 		e = &m->senders[i];
 		if (e->name && streq(e->name, sender)) {
+			if (e->error < 0)
+				return e->error;
 			*ret_uid = e->uid;
 			*ret_gid = e->gid;
 			return 0;
 		}
 	}
 
+	/* One round trip per sender, even for a burst from one that left. */
 	r = sd_bus_get_name_creds(m->bus, sender,
 				  SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID, &creds);
-	if (r < 0)
-		return r;
-	r = sd_bus_creds_get_euid(creds, &uid);
-	if (r < 0)
-		return r;
-	if (sd_bus_creds_get_egid(creds, &gid) < 0)
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(creds, &uid);
+	if (r >= 0 && sd_bus_creds_get_egid(creds, &gid) < 0)
 		gid = (gid_t)-1;
+	if (r < 0 && r != -ENXIO)
+		return r;	/* the bus failed us: ask again next time */
 
 	e = &m->senders[m->next_sender];
 	m->next_sender = (m->next_sender + 1) % SENDER_CACHE_SIZE;
 	free(e->name);
-	e->name = strdup(sender);
-	e->uid = uid;
-	e->gid = gid;
+	*e = (struct sender_uid){
+		.name = strdup(sender),
+		.error = MIN(r, 0),
+		.uid = uid,
+		.gid = gid,
+	};
+	if (r < 0)
+		return r;
 	*ret_uid = uid;
 	*ret_gid = gid;
 	return 0;

@@ -26,6 +26,7 @@
 
 struct sender_uid {
 	char *name;
+	int error;		/* 0, or why the bus could not say (-ENXIO) */
 	uid_t uid;
 	gid_t gid;
 };
