@@ -29,7 +29,8 @@ DESTDIR ?=
 CC ?= gcc
 CXX ?= g++
 PKG_CONFIG ?= pkg-config
-PKGS := libsystemd libturbojpeg libexif inih json-c libcurl libgpiod libsodium
+PKGS := libsystemd libturbojpeg libexif inih json-c libcurl libgpiod libsodium \
+	libcrypto
 CXX_PKGS := libcamera
 
 CFLAGS ?= -O2 -g
