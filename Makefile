@@ -136,6 +136,10 @@ install-programs: programs
 		$(DESTDIR)$(PREFIX)/share/dbus-1/system.d/org.podcam1.conf
 	install -D -m 0644 daemon/podcam.conf \
 		$(DESTDIR)$(SYSCONFDIR)/podcam/podcam.conf
+	for m in $(wildcard man/*.[1-8]); do \
+		install -D -m 0644 $$m \
+			$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; \
+	done
 
 deps:
 	tests/deps.sh
