@@ -24,6 +24,7 @@ SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 UDEVDIR ?= $(PREFIX)/lib/udev
+DKMSDIR ?= /usr/src
 DESTDIR ?=
 
 CC ?= gcc
@@ -140,6 +141,17 @@ install-programs: programs
 		install -D -m 0644 $$m \
 			$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; \
 	done
+
+# The module's source where dkms(8) looks for it; then
+# `dkms install podcam/$(VERSION)`.
+DKMS_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+install-dkms:
+	install -d $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/kmod
+	install -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)
+	install -m 0644 kmod/Kbuild $(DKMS_SRCS) \
+		$(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/kmod
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' dkms.conf \
+		> $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/dkms.conf
 
 deps:
 	tests/deps.sh

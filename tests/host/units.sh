@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The installed system, on the host and offline (docs/system.md): the man
-# pages linted and installed. Prints TAP.
+# pages linted and installed, and podcam.ko built and installed by DKMS
+# into temporary trees (never loaded). Prints TAP. Needs root for dkms;
+# that part is skipped, saying so, without it.
 #
-#	tests/host/units.sh [NAME...]	only the parts named (man)
+#	tests/host/units.sh [NAME...]	only the parts named (man, dkms)
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
@@ -18,7 +20,7 @@ want() {
 }
 parts="$*"
 if [ -z "$parts" ]; then
-	parts="man"
+	parts="man dkms"
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/podcam-units.XXXXXX")
@@ -52,4 +54,56 @@ if want man; then
 			man --warnings -l -Tutf8 '$tmp/bad.1' 2>&1 >/dev/null | grep -q warning"
 fi
 
+# --- DKMS -------------------------------------------------------------------
+# dkms add/build/install into temporary trees, against the headers the
+# Makefile builds with. Nothing is loaded and the host's /lib/modules and
+# /var/lib/dkms are untouched: --no-depmod, temporary signing key.
+if want dkms; then
+	kver=$(ls -1d /usr/src/linux-headers-*-amd64 2>/dev/null |
+		sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+	version=$(sed -n 's/^VERSION := //p' Makefile)
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "dkms add, build, install" "dkms needs root"
+	elif ! command -v dkms > /dev/null || [ -z "$kver" ]; then
+		skip "dkms add, build, install" "no dkms or no linux-headers-*-amd64 (make deps)"
+	else
+		d=$tmp/dkms
+		mkdir -p "$d/tree" "$d/install/$kver"
+		require "make install-dkms puts the source into /usr/src/podcam-$version/" \
+			make -s install-dkms DESTDIR="$d/root"
+		src=$d/root/usr/src
+		check "dkms.conf has PACKAGE_VERSION=\"$version\"" \
+			grep -qx "PACKAGE_VERSION=\"$version\"" "$src/podcam-$version/dkms.conf"
+		check "no build output in the source" \
+			bash -c "! ls '$src/podcam-$version/kmod' | grep -v '^podcam[-a-z]*\.[ch]$' | grep -vx Kbuild"
+		opts=(--dkmstree "$d/tree" --sourcetree "$src" --installtree "$d/install"
+			-k "$kver" --kernelsourcedir "/usr/src/linux-headers-$kver"
+			--no-depmod)
+		export mok_signing_key=$d/mok.key mok_certificate=$d/mok.pub
+		dk() {
+			dkms "$1" podcam/"$version" "${opts[@]}" > "$d/$1.log" 2>&1 ||
+				{ tail -n 30 "$d/$1.log" | sed 's/^/#   /'
+				  find "$d/tree" -name make.log -exec tail -n 20 {} \; |
+					sed 's/^/#   /'
+				  return 1; }
+		}
+		require "dkms add" dk add
+		require "dkms build for $kver" dk build
+		ko=$(find "$d/tree/podcam/$version/$kver" -name 'podcam.ko*' | head -n 1)
+		check "the built module is for $kver" \
+			bash -c "modinfo -F vermagic '$ko' | grep -q '^$kver '"
+		diag "signed by: $(modinfo -F signer "$ko" 2>/dev/null)"
+		check "dkms install" dk install
+		inst=$(find "$d/install/$kver" -name 'podcam.ko*' | head -n 1)
+		diag "installed: ${inst#$d/install/}"
+		check "the module is in the install tree under updates/dkms" \
+			bash -c "[[ '$inst' == '$d/install/$kver/updates/dkms/podcam.ko'* ]]"
+		check "dkms status says installed" \
+			bash -c "dkms status podcam/$version ${opts[*]} 2>/dev/null | grep -q 'installed'"
+		check "dkms remove" dk remove
+		check "and the module is gone again" \
+			bash -c "! find '$d/install/$kver' -name 'podcam.ko*' | grep -q ."
+		unset mok_signing_key mok_certificate
+	fi
+fi
 tap_done
