@@ -24,6 +24,7 @@ SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 UDEVDIR ?= $(PREFIX)/lib/udev
+PRESETDIR ?= $(PREFIX)/lib/systemd/system-preset
 DKMSDIR ?= /usr/src
 DESTDIR ?=
 
@@ -137,6 +138,8 @@ install-programs: programs
 		$(DESTDIR)$(PREFIX)/share/dbus-1/system.d/org.podcam1.conf
 	install -D -m 0644 daemon/podcam.conf \
 		$(DESTDIR)$(SYSCONFDIR)/podcam/podcam.conf
+	install -D -m 0644 systemd/podcam.preset \
+		$(DESTDIR)$(PRESETDIR)/80-podcam.preset
 	for m in $(wildcard man/*.[1-8]); do \
 		install -D -m 0644 $$m \
 			$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; \
