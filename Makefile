@@ -24,12 +24,15 @@ SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 UDEVDIR ?= $(PREFIX)/lib/udev
+PRESETDIR ?= $(PREFIX)/lib/systemd/system-preset
+DKMSDIR ?= /usr/src
 DESTDIR ?=
 
 CC ?= gcc
 CXX ?= g++
 PKG_CONFIG ?= pkg-config
-PKGS := libsystemd libturbojpeg libexif inih json-c libcurl libgpiod libsodium
+PKGS := libsystemd libturbojpeg libexif inih json-c libcurl libgpiod libsodium \
+	libcrypto
 CXX_PKGS := libcamera
 
 CFLAGS ?= -O2 -g
@@ -107,6 +110,8 @@ endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_program,$(s))))
 
 $(BUILD)/tests/%.o: USER_CFLAGS += -Itests
+# The uploader's fault-injecting HTTPS test server speaks TLS itself.
+$(BUILD)/tests/fault-server: LIBS += $(shell $(PKG_CONFIG) --libs openssl)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -134,6 +139,23 @@ install-programs: programs
 		$(DESTDIR)$(PREFIX)/share/dbus-1/system.d/org.podcam1.conf
 	install -D -m 0644 daemon/podcam.conf \
 		$(DESTDIR)$(SYSCONFDIR)/podcam/podcam.conf
+	install -D -m 0644 systemd/podcam.preset \
+		$(DESTDIR)$(PRESETDIR)/80-podcam.preset
+	for m in $(wildcard man/*.[1-8]); do \
+		install -D -m 0644 $$m \
+			$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; \
+	done
+
+# The module's source where dkms(8) looks for it; then
+# `dkms install podcam/$(VERSION)`.
+DKMS_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+install-dkms:
+	install -d $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/kmod
+	install -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)
+	install -m 0644 kmod/Kbuild $(DKMS_SRCS) \
+		$(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/kmod
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' dkms.conf \
+		> $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/dkms.conf
 
 deps:
 	tests/deps.sh

@@ -237,13 +237,58 @@ static void emit_changed(sd_bus *bus, const char *path, const char *iface,
 				path);
 }
 
+/* The properties that change, by bit in camera->changed. */
+static const char *const camera_changing[] = {
+	"State", "Format", "FramesReceived", "FramesDropped",
+	"PhotosCaptured", "PhotosSkipped", "LastPhotoId", "LastSharpness",
+	"LastTriggerLatencyUsec", "LastError",
+};
+
+/* One PropertiesChanged per loop iteration, however much changed. */
+static int on_emit_changed(sd_event_source *s, void *userdata)
+{
+	struct camera *c = userdata;
+	const char *names[ELEMENTSOF(camera_changing) + 1];
+	unsigned int n = 0;
+	int r;
+
+	for (unsigned int i = 0; i < ELEMENTSOF(camera_changing); i++)
+		if (c->changed & 1u << i)
+			names[n++] = camera_changing[i];
+	names[n] = NULL;
+	c->changed = 0;
+	r = sd_bus_emit_properties_changed_strv(c->manager->bus, c->path,
+						CAMERA_INTERFACE,
+						(char **)names);
+	if (r < 0)
+		log_debug_errno(r, "Cannot emit PropertiesChanged on %s, ignoring: %m",
+				c->path);
+	return 0;
+}
+
 void bus_camera_changed(struct camera *c, const char *property, ...)
 {
 	va_list ap;
+	int r;
 
+	if (!c->manager->bus)
+		return;
 	va_start(ap, property);
-	emit_changed(c->manager->bus, c->path, CAMERA_INTERFACE, property, ap);
+	for (const char *p = property; p; p = va_arg(ap, const char *))
+		for (unsigned int i = 0; i < ELEMENTSOF(camera_changing); i++)
+			if (streq(p, camera_changing[i]))
+				c->changed |= 1u << i;
 	va_end(ap);
+
+	if (!c->emit_changed) {
+		r = sd_event_add_defer(c->manager->event, &c->emit_changed,
+				       on_emit_changed, c);
+		if (r < 0) {
+			log_debug_errno(r, "Cannot defer PropertiesChanged, ignoring: %m");
+			return;
+		}
+	}
+	(void)sd_event_source_set_enabled(c->emit_changed, SD_EVENT_ONESHOT);
 }
 
 void bus_manager_changed(struct manager *m, const char *property, ...)

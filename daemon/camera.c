@@ -78,13 +78,20 @@ static void skip(struct camera *c, const struct request *req,
 		 const char *detail)
 {
 	struct log_ctx ctx = log_ctx(c, NULL, req->tracking_id);
+	unsigned int missed = 0;
 
 	c->photos_skipped++;
-	log_ctx_full(reason == SKIP_SPOOL_FULL ? LOG_ERR : LOG_INFO, 0, &ctx,
-		     "%s: %s trigger skipped: %s%s%s", c->config->role,
-		     trigger_kind_to_string(req->kind),
-		     skip_reason_to_string(reason), detail ? ": " : "",
-		     strempty(detail));
+	/* A flood is told in the journal once, not line by line. */
+	if (reason != SKIP_RATE_LIMITED ||
+	    ratelimit_below(&c->skip_log, req->received_usec, &missed))
+		log_ctx_full(reason == SKIP_SPOOL_FULL ? LOG_ERR : LOG_INFO, 0,
+			     &ctx, "%s: %s trigger skipped: %s%s%s",
+			     c->config->role, trigger_kind_to_string(req->kind),
+			     skip_reason_to_string(reason), detail ? ": " : "",
+			     strempty(detail));
+	if (missed)
+		log_notice("%s: %u more requests were rate-limited",
+			   c->config->role, missed);
 	bus_emit_photo_skipped(c, req, reason);
 	bus_camera_changed(c, "PhotosSkipped", NULL);
 	if (call)
@@ -327,14 +334,21 @@ static void take_photo(struct camera *c, struct pending *p)
 
 static void arm_deadline(struct camera *c);
 
-/* Takes every request whose window is complete at a frame of time now. */
-static void process_queue(struct camera *c, uint64_t now)
+/* Takes every request whose window the newest frame completes. */
+static void process_queue(struct camera *c)
 {
-	while (c->n_queue > 0) {
-		struct pending p = c->queue[0];
+	struct ring_frame *newest = ring_newest(&c->ring);
 
-		/* Complete once the next frame would fall after it. */
-		if (now + c->period_usec <= p.window_end)
+	while (newest && c->n_queue > 0) {
+		struct pending p = c->queue[0];
+		uint64_t t = newest->frame.mono_usec;
+
+		/*
+		 * Complete once a frame reached its end, or the newest frame
+		 * is inside it and the next one would fall after it.
+		 */
+		if (t < p.window_end &&
+		    (t < p.window_start || t + c->period_usec <= p.window_end))
 			break;
 		c->n_queue--;
 		memmove(&c->queue[0], &c->queue[1],
@@ -388,21 +402,6 @@ static void arm_deadline(struct camera *c)
 				  c->config->role);
 }
 
-/* Like systemd's ratelimit: at most burst requests per interval. */
-static bool rate_ok(struct camera *c, uint64_t now)
-{
-	uint64_t interval = (uint64_t)c->config->rate_interval_sec * 1000000;
-
-	if (c->rate_begin_usec == 0 || now - c->rate_begin_usec >= interval) {
-		c->rate_begin_usec = now;
-		c->rate_count = 0;
-	}
-	if (c->rate_count >= c->config->rate_burst)
-		return false;
-	c->rate_count++;
-	return true;
-}
-
 void camera_submit(struct camera *c, const struct request *req,
 		   sd_bus_message *call)
 {
@@ -424,7 +423,7 @@ void camera_submit(struct camera *c, const struct request *req,
 		skip(c, req, SKIP_RATE_LIMITED, call, "queue full");
 		return;
 	}
-	if (!rate_ok(c, req->received_usec)) {
+	if (!ratelimit_below(&c->rate, req->received_usec, NULL)) {
 		skip(c, req, SKIP_RATE_LIMITED, call, NULL);
 		return;
 	}
@@ -446,7 +445,8 @@ void camera_submit(struct camera *c, const struct request *req,
 					      (uint64_t)cfg->pre_roll_ms * 1000);
 	}
 	p->window_end = start + (uint64_t)cfg->post_roll_ms * 1000;
-	arm_deadline(c);
+	/* Without post-roll the frames it needs are there already. */
+	process_queue(c);
 }
 
 void camera_refuse(struct camera *c, const struct request *req,
@@ -470,7 +470,7 @@ static void on_frame(void *userdata, const struct capture_frame *f)
 	if (ring_push(&c->ring, &rf, &old))
 		capture_release(c->capture, old.frame.id);
 	if (c->n_queue > 0)
-		process_queue(c, f->mono_usec);
+		process_queue(c);
 }
 
 static void close_device(struct camera *c, enum skip_reason why)
@@ -673,6 +673,14 @@ int camera_new(struct manager *m, const struct camera_config *cfg,
 	c->manager = m;
 	c->config = cfg;
 	c->state = CAMERA_OFFLINE;
+	c->rate = (struct ratelimit){
+		.interval_usec = (uint64_t)cfg->rate_interval_sec * 1000000,
+		.burst = cfg->rate_burst,
+	};
+	c->skip_log = (struct ratelimit){
+		.interval_usec = 10 * 1000000ULL,
+		.burst = 10,
+	};
 	r = sd_bus_path_encode(CAMERA_PATH_PREFIX, cfg->role, &c->path);
 	if (r < 0)
 		goto fail;
@@ -700,6 +708,7 @@ struct camera *camera_free(struct camera *c)
 	c->retry = sd_event_source_disable_unref(c->retry);
 	c->deadline = sd_event_source_disable_unref(c->deadline);
 	c->counters = sd_event_source_disable_unref(c->counters);
+	c->emit_changed = sd_event_source_disable_unref(c->emit_changed);
 	c->slot = sd_bus_slot_unref(c->slot);
 	free(c->format);
 	free(c->last_error);

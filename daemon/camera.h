@@ -13,6 +13,7 @@
 #include "capture.h"
 #include "conf.h"
 #include "gpio.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "ring.h"
 
@@ -65,8 +66,8 @@ struct camera {
 	struct pending queue[CAMERA_QUEUE_MAX];
 	unsigned int n_queue;
 	sd_event_source *deadline;	/* no frame for the oldest request */
-	uint64_t rate_begin_usec;
-	unsigned int rate_count;
+	struct ratelimit rate;		/* RateLimitBurst= per interval */
+	struct ratelimit skip_log;	/* rate-limited skips' log lines */
 
 	struct hold hold;
 
@@ -77,6 +78,8 @@ struct camera {
 	uint64_t last_latency_usec;
 	char *last_error;
 	sd_event_source *counters;	/* FramesReceived changes, 1 Hz */
+	sd_event_source *emit_changed;	/* PropertiesChanged, coalesced */
+	unsigned int changed;		/* bus.c's mask of changed properties */
 };
 
 int camera_new(struct manager *m, const struct camera_config *cfg,

@@ -521,8 +521,9 @@ static int camera_finish(struct parser *p, unsigned int i)
 	}
 	if (!camera_key(p, i, "Quality"))
 		cam->quality = p->c->quality;
-	if (!camera_key(p, i, "PostRollMs"))
-		cam->post_roll_ms = (1000 + cam->fps - 1) / cam->fps;
+	/* The newest frame: a photo at most one frame period old, at once. */
+	if (!camera_key(p, i, "PreRollMs"))
+		cam->pre_roll_ms = (1000 + cam->fps - 1) / cam->fps;
 
 	if (cam->libcamera_id && cam->backend == CAPTURE_BACKEND_V4L2) {
 		conf_error_at(p, camera_key(p, i, "LibcameraId"),
@@ -562,7 +563,7 @@ static int camera_finish(struct parser *p, unsigned int i)
 
 	/* The ring keeps Buffers= less those queued to the driver. */
 	ring_ms = (cam->buffers - DRIVER_QUEUED) * 1000 / cam->fps;
-	if (cam->pre_roll_ms > ring_ms) {
+	if (camera_key(p, i, "PreRollMs") && cam->pre_roll_ms > ring_ms) {
 		conf_error_at(p, camera_key(p, i, "PreRollMs"),
 			      "PreRollMs=%u: longer than the %u ms that "
 			      "Buffers=%u hold at FrameRate=%u in [camera %s]",

@@ -13,12 +13,41 @@ struct gpio_lines {
 	struct gpiod_line *trigger;
 	struct gpiod_line *flash;
 	sd_event_source *io;
+	sd_event_source *settle;	/* debounce: the level settles */
 	const struct gpio_callbacks *cb;
 	void *userdata;
 	uint64_t debounce_usec;
-	uint64_t last_edge_usec;
-	bool have_edge;
+	uint64_t first_edge_usec;	/* of the burst being debounced */
+	int level;			/* last reported (settled) level */
 };
+
+static void lost(struct gpio_lines *g, int error)
+{
+	g->io = sd_event_source_disable_unref(g->io);
+	g->settle = sd_event_source_disable_unref(g->settle);
+	g->cb->lost(g->userdata, error);
+}
+
+/* Reports a change of the settled level, timed by the burst's first edge. */
+static void report(struct gpio_lines *g, int level)
+{
+	if (level == g->level)
+		return;
+	g->level = level;
+	g->cb->edge(g->userdata, level == 1, g->first_edge_usec);
+}
+
+static int on_settled(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct gpio_lines *g = userdata;
+	int level = gpiod_line_get_value(g->trigger);
+
+	if (level < 0)
+		lost(g, errno > 0 ? -errno : -EIO);
+	else
+		report(g, level);
+	return 0;
+}
 
 static int on_trigger(sd_event_source *s, int fd, uint32_t revents,
 		      void *userdata)
@@ -26,24 +55,32 @@ static int on_trigger(sd_event_source *s, int fd, uint32_t revents,
 	struct gpio_lines *g = userdata;
 	struct gpiod_line_event ev;
 	uint64_t t;
+	int r;
 
 	if (revents & (EPOLLERR | EPOLLHUP) ||
 	    gpiod_line_event_read_fd(fd, &ev) < 0) {
-		int r = errno > 0 ? -errno : -ENODEV;
-
-		g->io = sd_event_source_disable_unref(g->io);
-		g->cb->lost(g->userdata, r);
+		lost(g, errno > 0 ? -errno : -ENODEV);
+		return 0;
+	}
+	t = (uint64_t)ev.ts.tv_sec * 1000000 + (uint64_t)ev.ts.tv_nsec / 1000;
+	if (g->debounce_usec == 0) {
+		g->first_edge_usec = t;
+		report(g, ev.event_type == GPIOD_LINE_EVENT_RISING_EDGE);
 		return 0;
 	}
 
-	t = (uint64_t)ev.ts.tv_sec * 1000000 + (uint64_t)ev.ts.tv_nsec / 1000;
-	/* A bouncing contact: only the first edge of a burst counts. */
-	if (g->have_edge && t - g->last_edge_usec < g->debounce_usec)
-		return 0;
-	g->have_edge = true;
-	g->last_edge_usec = t;
-	g->cb->edge(g->userdata, ev.event_type == GPIOD_LINE_EVENT_RISING_EDGE,
-		    t);
+	/*
+	 * A contact bounces: wait until no edge came for DebounceMs, then
+	 * act on the level the line settled at, so that no bounce is taken
+	 * for a press and no final level is missed.
+	 */
+	if (sd_event_source_get_enabled(g->settle, NULL) <= 0)
+		g->first_edge_usec = t;
+	r = sd_event_source_set_time_relative(g->settle, g->debounce_usec);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(g->settle, SD_EVENT_ONESHOT);
+	if (r < 0)
+		lost(g, r);
 	return 0;
 }
 
@@ -52,6 +89,7 @@ struct gpio_lines *gpio_close(struct gpio_lines *g)
 	if (!g)
 		return NULL;
 	g->io = sd_event_source_disable_unref(g->io);
+	g->settle = sd_event_source_disable_unref(g->settle);
 	if (g->chip)
 		gpiod_chip_close(g->chip);	/* releases the lines */
 	free(g);
@@ -121,9 +159,17 @@ int gpio_open(const struct camera_config *cfg, sd_event *event,
 					      cfg->trigger_line, strerror(-r));
 			goto fail;
 		}
+		g->level = gpiod_line_get_value(g->trigger);
 		r = sd_event_add_io(event, &g->io,
 				    gpiod_line_event_get_fd(g->trigger),
 				    EPOLLIN, on_trigger, g);
+		if (r >= 0)
+			r = sd_event_add_time_relative(event, &g->settle,
+						       CLOCK_MONOTONIC, 0, 0,
+						       on_settled, g);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(g->settle,
+							SD_EVENT_OFF);
 		if (r < 0) {
 			error = strdup_printf("cannot watch GPIO line %s: %s",
 					      cfg->trigger_line, strerror(-r));

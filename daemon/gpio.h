@@ -17,7 +17,10 @@
 struct gpio_lines;
 
 struct gpio_callbacks {
-	/* A debounced edge; mono_usec is the kernel's event time. */
+	/*
+	 * The line settled at a new level (no edge for DebounceMs);
+	 * mono_usec is the kernel's time of the first edge of the burst.
+	 */
 	void (*edge)(void *userdata, bool rising, uint64_t mono_usec);
 	/* The chip went away (module unloaded, device unbound). */
 	void (*lost)(void *userdata, int error);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* SHA-256 as lowercase hex (libsodium), for spool metadata and uploads. */
+/* SHA-256 as lowercase hex (libcrypto), for spool metadata and uploads. */
 #ifndef PODCAM_HASH_H
 #define PODCAM_HASH_H
 

@@ -40,8 +40,8 @@ static int sender_ids(struct manager *m, sd_bus_message *msg, uid_t *ret_uid,
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	const char *sender = sd_bus_message_get_sender(msg);
 	struct sender_uid *e;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
 	int r;
 
 	if (!sender || sender[0] != ':')
@@ -49,28 +49,35 @@ static int sender_ids(struct manager *m, sd_bus_message *msg, uid_t *ret_uid,
 	for (unsigned int i = 0; i < SENDER_CACHE_SIZE; i++) {
 		e = &m->senders[i];
 		if (e->name && streq(e->name, sender)) {
+			if (e->error < 0)
+				return e->error;
 			*ret_uid = e->uid;
 			*ret_gid = e->gid;
 			return 0;
 		}
 	}
 
+	/* One round trip per sender, even for a burst from one that left. */
 	r = sd_bus_get_name_creds(m->bus, sender,
 				  SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID, &creds);
-	if (r < 0)
-		return r;
-	r = sd_bus_creds_get_euid(creds, &uid);
-	if (r < 0)
-		return r;
-	if (sd_bus_creds_get_egid(creds, &gid) < 0)
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(creds, &uid);
+	if (r >= 0 && sd_bus_creds_get_egid(creds, &gid) < 0)
 		gid = (gid_t)-1;
+	if (r < 0 && r != -ENXIO)
+		return r;	/* the bus failed us: ask again next time */
 
 	e = &m->senders[m->next_sender];
 	m->next_sender = (m->next_sender + 1) % SENDER_CACHE_SIZE;
 	free(e->name);
-	e->name = strdup(sender);
-	e->uid = uid;
-	e->gid = gid;
+	*e = (struct sender_uid){
+		.name = strdup(sender),
+		.error = MIN(r, 0),
+		.uid = uid,
+		.gid = gid,
+	};
+	if (r < 0)
+		return r;
 	*ret_uid = uid;
 	*ret_gid = gid;
 	return 0;
@@ -136,19 +143,15 @@ int manager_sender_technician(struct manager *m, sd_bus_message *msg)
 
 static void log_refused(struct manager *m, sd_bus_message *msg, int r)
 {
-	uint64_t now = now_usec();
+	unsigned int missed;
 
-	if (now - m->refused_log_begin >= REFUSED_LOG_INTERVAL_USEC) {
-		if (m->refused_log_count > REFUSED_LOG_BURST)
-			log_notice("Ignored %u more Delivered signals from untrusted senders",
-				   m->refused_log_count - REFUSED_LOG_BURST);
-		m->refused_log_begin = now;
-		m->refused_log_count = 0;
-	}
-	if (m->refused_log_count++ < REFUSED_LOG_BURST)
+	if (ratelimit_below(&m->refused_log, now_usec(), &missed))
 		log_notice("Ignoring Delivered from %s: %s",
 			   strempty(sd_bus_message_get_sender(msg)),
 			   r < 0 ? strerror(-r) : "sender is not trusted");
+	if (missed)
+		log_notice("Ignored %u more Delivered signals from untrusted senders",
+			   missed);
 }
 
 /* --- requests --------------------------------------------------------- */
@@ -381,6 +384,10 @@ int manager_new(sd_event *event, struct podcam_config *config,
 	m->event = sd_event_ref(event);
 	m->config = config;
 	m->tech_gid = (gid_t)-1;
+	m->refused_log = (struct ratelimit){
+		.interval_usec = REFUSED_LOG_INTERVAL_USEC,
+		.burst = REFUSED_LOG_BURST,
+	};
 	if (getgrnam_r(TECH_GROUP, &gr, buf, sizeof(buf), &grp) == 0 && grp)
 		m->tech_gid = gr.gr_gid;
 

@@ -14,6 +14,7 @@
 #include "camera.h"
 #include "conf.h"
 #include "encode.h"
+#include "ratelimit.h"
 #include "spool.h"
 
 #define MANAGER_PATH "/org/podcam1"
@@ -25,6 +26,7 @@
 
 struct sender_uid {
 	char *name;
+	int error;		/* 0, or why the bus could not say (-ENXIO) */
 	uid_t uid;
 	gid_t gid;
 };
@@ -46,8 +48,7 @@ struct manager {
 	gid_t tech_gid;			/* podcam-tech, or (gid_t)-1 */
 	struct sender_uid senders[SENDER_CACHE_SIZE];
 	unsigned int next_sender;
-	uint64_t refused_log_begin;	/* rate limit of untrusted logs */
-	unsigned int refused_log_count;
+	struct ratelimit refused_log;	/* log lines about untrusted senders */
 };
 
 int manager_new(sd_event *event, struct podcam_config *config,

@@ -197,8 +197,8 @@ TEST(camera_defaults)
 	CHECK_EQ_INT(cam->height, 1080);
 	CHECK_EQ_INT(cam->fps, 30);
 	CHECK_EQ_INT(cam->buffers, 8);
-	CHECK_EQ_INT(cam->pre_roll_ms, 0);
-	CHECK_EQ_INT(cam->post_roll_ms, 34);	/* one frame at 30 fps */
+	CHECK_EQ_INT(cam->pre_roll_ms, 34);	/* one frame at 30 fps */
+	CHECK_EQ_INT(cam->post_roll_ms, 0);
 	CHECK(cam->delivery_capture);
 	CHECK_EQ_INT(cam->quality, 70);		/* from [podcamd] */
 	CHECK_EQ_INT(cam->n_masks, 0);
@@ -256,7 +256,7 @@ TEST(every_camera_key)
 	CHECK_EQ_INT(cam->fps, 5);
 	CHECK_EQ_INT(cam->buffers, 12);
 	CHECK_EQ_INT(cam->pre_roll_ms, 400);
-	CHECK_EQ_INT(cam->post_roll_ms, 200);	/* one frame at 5 fps */
+	CHECK_EQ_INT(cam->post_roll_ms, 0);
 	CHECK(!cam->delivery_capture);
 	CHECK_EQ_INT(cam->quality, 90);
 	REQUIRE(cam->n_masks == 2);

@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# SPEC section 9 in the VM, side by side in one run (not part of make check):
+#
+#   tests/vm/run tests/bench/vm-bench.sh [TRIGGERS]
+#
+# - trigger to durable JPEG at 1080p, warm: LastTriggerLatencyUsec over
+#   TRIGGERS (200) Trigger() calls, p50 and p99;
+# - one-shot captures of the same device with fswebcam and ffmpeg, wall
+#   clock from start to JPEG written, and the ratio;
+# - streaming 1080p30 without triggers: podcamd's CPU against
+#   `v4l2-ctl --stream-mmap` on the same device;
+# - podcamd's resident memory without its frame buffers.
+set -u
+cd "$PODCAM_SRC"
+n=${1:-200}
+cam=/org/podcam1/camera/doorbell
+dev=/dev/podcam/doorbell
+export SYSTEMD_COLORS=0
+
+# percentile P < FILE: the P-th percentile of the numbers in FILE.
+percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; print a[i]}'; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+cat > /etc/podcam/podcam.conf <<EOF
+[podcamd]
+DeviceId=bench
+[camera doorbell]
+Size=1920x1080
+FrameRate=30
+RateLimitBurst=1000
+RateLimitIntervalSec=1
+QueueDepth=16
+[camera van-curb]
+Size=640x480
+FrameRate=5
+DeliveryCapture=no
+EOF
+systemctl restart podcamd
+for i in $(seq 60); do
+	busctl get-property org.podcam1 $cam org.podcam1.Camera State 2>/dev/null |
+		grep -q streaming && break
+	sleep 0.5
+done
+echo "# podcamd: $(busctl get-property org.podcam1 $cam org.podcam1.Camera Format)"
+sleep 3
+
+# --- trigger to durable -----------------------------------------------------
+: > /tmp/lat
+for i in $(seq "$n"); do
+	busctl call org.podcam1 $cam org.podcam1.Camera Trigger 'sa{sv}' "B$i" 0 \
+		> /dev/null || { echo "# Trigger $i failed"; continue; }
+	busctl get-property org.podcam1 $cam org.podcam1.Camera \
+		LastTriggerLatencyUsec | awk '{print $2}' >> /tmp/lat
+	# Keep the spool small: this is about latency, not the disk.
+	[ $((i % 50)) -eq 0 ] && rm -rf /var/lib/podcam/spool/queue/*
+done
+p50=$(percentile 50 < /tmp/lat)
+p99=$(percentile 99 < /tmp/lat)
+echo "latency over $(wc -l < /tmp/lat) triggers at 1080p: p50 ${p50} us, p99 ${p99} us, min $(percentile 0 < /tmp/lat), max $(percentile 100 < /tmp/lat)"
+
+# --- streaming CPU ------------------------------------------------------------
+pid=$(systemctl show -P MainPID podcamd)
+hz=$(getconf CLK_TCK)
+t0=$(cpu_ticks "$pid")
+sleep 20
+t1=$(cpu_ticks "$pid")
+podcamd_cpu=$(((t1 - t0) * 1000 / hz))
+rss=$(awk '/^Rss:/ {print $2}' /proc/$pid/smaps_rollup)
+bufs=$(awk '/^[0-9a-f]+-[0-9a-f]+ .* \/dev\/video/ {v=1; next} /^[0-9a-f]+-[0-9a-f]+ / {v=0} v && /^Rss:/ {s+=$2} END {print s+0}' /proc/$pid/smaps)
+echo "podcamd resident: ${rss} kB, of which frame buffers ${bufs} kB: $((rss - bufs)) kB without them"
+
+systemctl stop podcamd
+sleep 1
+v4l2-ctl -d $dev -v width=1920,height=1080,pixelformat=NV12 -p 30
+v4l2-ctl -d $dev --stream-mmap --stream-count=100000 > /dev/null 2>&1 &
+vpid=$!
+sleep 2
+t0=$(cpu_ticks $vpid)
+sleep 20
+t1=$(cpu_ticks $vpid)
+kill $vpid
+wait $vpid 2>/dev/null
+ctl_cpu=$(((t1 - t0) * 1000 / hz))
+echo "streaming 1080p30 for 20 s: podcamd ${podcamd_cpu} ms CPU, v4l2-ctl --stream-mmap ${ctl_cpu} ms CPU, ratio $(python3 -c "print(round($podcamd_cpu / max($ctl_cpu, 1), 2))")"
+
+# --- one-shot captures ----------------------------------------------------------
+oneshot() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" > /dev/null 2>&1
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+}
+: > /tmp/fsw
+: > /tmp/ffm
+for i in 1 2 3 4 5; do
+	oneshot fswebcam -d $dev -r 1920x1080 -p NV12 --no-banner -S 0 /tmp/fsw.jpg >> /tmp/fsw
+	oneshot ffmpeg -y -f v4l2 -input_format nv12 -video_size 1920x1080 \
+		-i $dev -frames:v 1 /tmp/ffm.jpg >> /tmp/ffm
+done
+fsw=$(percentile 50 < /tmp/fsw)
+ffm=$(percentile 50 < /tmp/ffm)
+test -s /tmp/fsw.jpg && test -s /tmp/ffm.jpg || echo "# a one-shot capture wrote no JPEG"
+echo "one-shot capture, median of 5: fswebcam ${fsw} us, ffmpeg ${ffm} us"
+echo "podcamd p50 is $(python3 -c "print(round($fsw / $p50, 1))")x faster than fswebcam and $(python3 -c "print(round($ffm / $p50, 1))")x faster than ffmpeg"
+systemctl start podcamd

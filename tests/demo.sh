@@ -1,0 +1,13 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make demo: boots the VM with podcam installed, fires a delivery with
+# busctl and brings the photo the upload target received back to ./demo/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf demo
+mkdir -p demo
+echo "demo: booting the VM (the first run builds its image: a few minutes)"
+PODCAM_VM_OUT=$PWD/demo tests/vm/run tests/vm/demo-guest.sh
+echo
+echo "demo: the uploaded photo and its metadata:"
+ls -l demo/
