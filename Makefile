@@ -113,7 +113,7 @@ $(BUILD)/tests/%.o: USER_CFLAGS += -Itests
 # The uploader's fault-injecting HTTPS test server speaks TLS itself.
 $(BUILD)/tests/fault-server: LIBS += $(shell $(PKG_CONFIG) --libs openssl)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/daemon $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
 checkpatch:
 	tests/checkpatch.sh

@@ -36,3 +36,6 @@ if [ ! -x build/node/node_modules/.bin/s3rver ]; then
 	npm install --prefix build/node --no-audit --no-fund --loglevel=error \
 		s3rver@3
 fi
+
+# The VM's v4l2-compliance gate needs Debian 13's tool (see the script).
+tests/vm/fetch-compliance
