@@ -111,6 +111,8 @@ sys.exit(0 if ok else 1)
 EOF
 check "files 0600 and directories 0700, owned by podcam" \
 	[ "$(stat -c '%a %U' "$dir/photo.jpg" "$dir/meta.json" "$dir" "$spool")" = "$(printf '600 podcam\n600 podcam\n700 podcam\n700 podcam')" ]
+check "the journal tells of the photo with PODCAM_PHOTO_ID, _TRACKING_ID, _CAMERA" \
+	bash -c "journalctl -u podcamd PODCAM_PHOTO_ID=$id PODCAM_TRACKING_ID=TBA1001 PODCAM_CAMERA=doorbell -o cat | grep -q stored"
 check "LastPhotoId and LastTriggerLatencyUsec are set" \
 	[ "$(prop doorbell LastPhotoId)" = "s \"$id\"" ]
 diag "latency $(prop doorbell LastTriggerLatencyUsec), sharpness $(prop doorbell LastSharpness)"
