@@ -262,7 +262,7 @@ systemctl restart podcamd
 wait_until 30 both_streaming
 out=$(fill CAP)
 diag "at the cap: $out"
-check "over SpoolMaxBytes=: SpoolFull on the bus" grep -q SpoolFull <<< "$out"
+check "over SpoolMaxBytes=: Trigger() fails with spool-full" grep -q "failed: spool-full" <<< "$out"
 check "PhotoSkipped spool-full" \
 	$busmon "$sig" wait 10 PhotoSkipped 2=spool-full
 check "LastError says why" \
@@ -279,7 +279,7 @@ systemctl start podcamd
 wait_until 30 both_streaming
 out=$(fill FULL)
 diag "on a full disk: $out"
-check "a full disk: SpoolFull on the bus" grep -q SpoolFull <<< "$out"
+check "a full disk: Trigger() fails with spool-full" grep -q "failed: spool-full" <<< "$out"
 check "LastError says no space" \
 	bash -c "busctl get-property org.podcam1 $cam/doorbell org.podcam1.Camera LastError | grep -qi 'no space'"
 check "the photos stored before the disk filled are intact" \
