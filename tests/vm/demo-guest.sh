@@ -39,8 +39,8 @@ for i in $(seq 60); do
 done
 
 say "the courier app (user courier) marks TBA123456789 delivered:"
-echo "busctl emit /com/example/courier org.podcam1.Delivery Delivered 'sa{sv}' TBA123456789 3 latitude d 47.6062 longitude d -122.3321 accuracy_m d 5"
-runuser -u courier -- busctl emit /com/example/courier org.podcam1.Delivery \
+echo "busctl emit -- /com/example/courier org.podcam1.Delivery Delivered 'sa{sv}' TBA123456789 3 latitude d 47.6062 longitude d -122.3321 accuracy_m d 5"
+runuser -u courier -- busctl emit -- /com/example/courier org.podcam1.Delivery \
 	Delivered 'sa{sv}' TBA123456789 3 latitude d 47.6062 \
 	longitude d -122.3321 accuracy_m d 5
 
