@@ -24,6 +24,8 @@ SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 UDEVDIR ?= $(PREFIX)/lib/udev
+PRESETDIR ?= $(PREFIX)/lib/systemd/system-preset
+DKMSDIR ?= /usr/src
 DESTDIR ?=
 
 CC ?= gcc
@@ -137,6 +139,23 @@ install-programs: programs
 		$(DESTDIR)$(PREFIX)/share/dbus-1/system.d/org.podcam1.conf
 	install -D -m 0644 daemon/podcam.conf \
 		$(DESTDIR)$(SYSCONFDIR)/podcam/podcam.conf
+	install -D -m 0644 systemd/podcam.preset \
+		$(DESTDIR)$(PRESETDIR)/80-podcam.preset
+	for m in $(wildcard man/*.[1-8]); do \
+		install -D -m 0644 $$m \
+			$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/} || exit 1; \
+	done
+
+# The module's source where dkms(8) looks for it; then
+# `dkms install podcam/$(VERSION)`.
+DKMS_SRCS := $(filter-out %.mod.c,$(wildcard kmod/*.[ch]))
+install-dkms:
+	install -d $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/kmod
+	install -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)
+	install -m 0644 kmod/Kbuild $(DKMS_SRCS) \
+		$(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/kmod
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' dkms.conf \
+		> $(DESTDIR)$(DKMSDIR)/podcam-$(VERSION)/dkms.conf
 
 deps:
 	tests/deps.sh

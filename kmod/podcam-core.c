@@ -233,7 +233,6 @@ static void podcam_release(struct v4l2_device *v4l2_dev)
 	v4l2_ctrl_handler_free(&dev->ctrl_handler);
 	v4l2_device_unregister(&dev->v4l2_dev);
 	podcam_scene_free(dev);
-	mutex_destroy(&dev->trigger_lock);
 	mutex_destroy(&dev->scene_lock);
 	mutex_destroy(&dev->lock);
 	kfree(dev);
@@ -256,7 +255,6 @@ static int podcam_create(struct platform_device *pdev, const char *role)
 	strscpy(dev->role, role, sizeof(dev->role));
 	mutex_init(&dev->lock);
 	mutex_init(&dev->scene_lock);
-	mutex_init(&dev->trigger_lock);
 	spin_lock_init(&dev->qlock);
 	INIT_LIST_HEAD(&dev->buf_list);
 
@@ -276,13 +274,13 @@ static int podcam_create(struct platform_device *pdev, const char *role)
 	if (ret)
 		goto err_free_ctrls;
 
-	ret = podcam_fail_probe(d, PODCAM_FAIL_IRQ) ?: podcam_irq_alloc(dev);
+	ret = podcam_fail_probe(d, PODCAM_FAIL_IRQ) ?: podcam_gpio_alloc(dev);
 	if (ret)
 		goto err_free_ctrls;
 
 	ret = podcam_fail_probe(d, PODCAM_FAIL_GPIO) ?: podcam_gpio_add(dev);
 	if (ret)
-		goto err_release_irq;
+		goto err_put_gpio;
 
 	podcam_debugfs_init(dev);
 
@@ -292,21 +290,20 @@ static int podcam_create(struct platform_device *pdev, const char *role)
 		goto err_remove_debugfs;
 
 	platform_set_drvdata(pdev, dev);
-	dev_info(d, "camera %s: %s, GPIO chip %s\n", dev->role,
-		 video_device_node_name(&dev->vdev), dev->gpio_label);
+	dev_info(d, "camera %s: %s, GPIO chip podcam-%s\n", dev->role,
+		 video_device_node_name(&dev->vdev), dev->role);
 	return 0;
 
 err_remove_debugfs:
 	debugfs_remove_recursive(dev->debugfs);
 	podcam_gpio_remove(dev);
-err_release_irq:
-	podcam_irq_release(dev);
+err_put_gpio:
+	podcam_gpio_put(dev);
 err_free_ctrls:
 	v4l2_ctrl_handler_free(&dev->ctrl_handler);
 err_unreg_v4l2:
 	v4l2_device_unregister(&dev->v4l2_dev);
 err_free_dev:
-	mutex_destroy(&dev->trigger_lock);
 	mutex_destroy(&dev->scene_lock);
 	mutex_destroy(&dev->lock);
 	kfree(dev);
@@ -338,7 +335,7 @@ static void podcam_remove(struct platform_device *pdev)
 
 	debugfs_remove_recursive(dev->debugfs);
 	podcam_gpio_remove(dev);
-	podcam_irq_release(dev);
+	podcam_gpio_put(dev);
 	/* Stops streaming and wakes up DQBUF waiters. */
 	vb2_video_unregister_device(&dev->vdev);
 
@@ -475,6 +472,7 @@ err_unregister_devices:
 	platform_driver_unregister(&podcam_driver);
 err_remove_debugfs:
 	debugfs_remove_recursive(podcam_debugfs_root);
+	flush_workqueue(podcam_wq);
 	podcam_gpio_exit();
 	destroy_workqueue(podcam_wq);
 	return ret;
@@ -488,6 +486,8 @@ static void __exit podcam_exit(void)
 		platform_device_unregister(podcam_pdevs[i]);
 	platform_driver_unregister(&podcam_driver);
 	debugfs_remove_recursive(podcam_debugfs_root);
+	/* Orphaned GPIO chips whose last line was just freed. */
+	flush_workqueue(podcam_wq);
 	podcam_gpio_exit();
 	destroy_workqueue(podcam_wq);
 }

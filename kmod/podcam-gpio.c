@@ -9,20 +9,25 @@
  * Line 1, "podcam-flash", drives the flash: it is the value of the
  * V4L2_CID_ILLUMINATORS_1 control, and setting the line sets the control.
  *
- * The interrupt domain is allocated here and given to gpiolib with
- * gpiochip_irqchip_add_domain() instead of letting gpiolib build one.
- * gpiochip_remove() disposes of the mappings of a domain it owns even when
- * gpiolib-cdev still has the interrupt requested (a process waiting for
- * edges while the device is unbound); in 6.1 that frees the descriptor
- * under the action and warns. A removed camera's domain is parked instead
- * and disposed of when the module is unloaded: every line request holds a
- * reference on this module, so by then no interrupt can be requested.
+ * Two limits of Debian's 6.1 gpiolib shape the lifetime here:
+ *
+ * - gpiod_free() of a line whose chip is already removed drops neither
+ *   the module reference nor the gpio_device reference taken when it was
+ *   requested. So when lines are requested at unbind, the chip is not
+ *   removed: it is orphaned (cut off from the camera, the flash reads 0)
+ *   and removed by a work item once its last line is freed.
+ * - gpiochip_remove() disposes of the mappings of a domain it owns even
+ *   while an interrupt is requested on them. So the interrupt domain is
+ *   ours, handed over with gpiochip_irqchip_add_domain(), and once the
+ *   chip is gone it is parked and disposed of at module unload, when no
+ *   line request (each holds a module reference) can be left.
  */
 
 #include <linux/debugfs.h>
 #include <linux/interrupt.h>
 #include <linux/irq.h>
 #include <linux/irqdomain.h>
+#include <linux/kref.h>
 #include <linux/kstrtox.h>
 #include <linux/slab.h>
 
@@ -33,15 +38,45 @@
  * @domain: the domain; only the trigger line maps to an interrupt
  * @virq: the trigger line's interrupt
  * @type: edges that raise it (IRQ_TYPE_EDGE_*), set through irq_set_type
- * @parked: entry in podcam_irq_parked once its camera is gone
- *
- * Allocated separately from &struct podcam_dev because it outlives it.
+ * @parked: entry in podcam_irq_parked once its chip is gone
  */
 struct podcam_irq {
 	struct irq_domain *domain;
 	unsigned int virq;
 	unsigned int type;
 	struct list_head parked;
+};
+
+/**
+ * struct podcam_gpio - the GPIO chip of a camera
+ * @gc: the chip
+ * @label: its label, "podcam-<role>"
+ * @ref: one reference held by the camera, one by the registered chip
+ * @lock: protects @dev, @requested and @orphaned
+ * @dev: the camera; NULL once it is unbound
+ * @requested: lines requested
+ * @orphaned: the camera is gone; remove the chip when @requested is 0
+ * @remove_work: removes an orphaned chip
+ * @irq: the trigger line's interrupt domain
+ * @trigger_lock: serializes changes of @trigger and their interrupts
+ * @trigger: level of the trigger line, read locklessly by the chip
+ * @flash_is_out: direction of the flash line
+ *
+ * Separate from &struct podcam_dev because the chip may outlive it.
+ */
+struct podcam_gpio {
+	struct gpio_chip gc;
+	char label[PODCAM_ROLE_MAX + 8];
+	struct kref ref;
+	struct mutex lock;		/* see above */
+	struct podcam_dev *dev;
+	unsigned int requested;
+	bool orphaned;
+	struct work_struct remove_work;
+	struct podcam_irq *irq;
+	struct mutex trigger_lock;	/* see above */
+	bool trigger;
+	bool flash_is_out;
 };
 
 static LIST_HEAD(podcam_irq_parked);
@@ -94,13 +129,13 @@ static const struct irq_domain_ops podcam_irq_domain_ops = {
 	.xlate = irq_domain_xlate_twocell,
 };
 
-int podcam_irq_alloc(struct podcam_dev *dev)
+static struct podcam_irq *podcam_irq_alloc(void)
 {
 	struct podcam_irq *pirq;
 
 	pirq = kzalloc(sizeof(*pirq), GFP_KERNEL);
 	if (!pirq)
-		return -ENOMEM;
+		return NULL;
 
 	pirq->domain = irq_domain_create_linear(NULL, PODCAM_NUM_LINES,
 						&podcam_irq_domain_ops, pirq);
@@ -110,24 +145,13 @@ int podcam_irq_alloc(struct podcam_dev *dev)
 	pirq->virq = irq_create_mapping(pirq->domain, PODCAM_LINE_TRIGGER);
 	if (!pirq->virq)
 		goto err_remove_domain;
-
-	dev->irq = pirq;
-	return 0;
+	return pirq;
 
 err_remove_domain:
 	irq_domain_remove(pirq->domain);
 err_free_pirq:
 	kfree(pirq);
-	return -ENOMEM;
-}
-
-/* The GPIO chip is gone; see the comment at the top. */
-void podcam_irq_release(struct podcam_dev *dev)
-{
-	mutex_lock(&podcam_irq_parked_lock);
-	list_add_tail(&dev->irq->parked, &podcam_irq_parked);
-	mutex_unlock(&podcam_irq_parked_lock);
-	dev->irq = NULL;
+	return NULL;
 }
 
 /* Module unload: no line is requested any more. */
@@ -145,12 +169,62 @@ void podcam_gpio_exit(void)
 	mutex_unlock(&podcam_irq_parked_lock);
 }
 
+/* Both references are gone, and with them the chip. */
+static void podcam_gpio_release(struct kref *ref)
+{
+	struct podcam_gpio *pg = container_of(ref, struct podcam_gpio, ref);
+
+	mutex_lock(&podcam_irq_parked_lock);
+	list_add_tail(&pg->irq->parked, &podcam_irq_parked);
+	mutex_unlock(&podcam_irq_parked_lock);
+	mutex_destroy(&pg->trigger_lock);
+	mutex_destroy(&pg->lock);
+	kfree(pg);
+}
+
+static void podcam_gpio_remove_work(struct work_struct *work)
+{
+	struct podcam_gpio *pg = container_of(work, struct podcam_gpio,
+					      remove_work);
+	bool busy;
+
+	/* Requested again meanwhile: the next free queues this again. */
+	mutex_lock(&pg->lock);
+	busy = pg->requested;
+	mutex_unlock(&pg->lock);
+	if (busy)
+		return;
+
+	gpiochip_remove(&pg->gc);
+	kref_put(&pg->ref, podcam_gpio_release);
+}
+
+static int podcam_gpio_request(struct gpio_chip *gc, unsigned int offset)
+{
+	struct podcam_gpio *pg = gpiochip_get_data(gc);
+
+	mutex_lock(&pg->lock);
+	pg->requested++;
+	mutex_unlock(&pg->lock);
+	return 0;
+}
+
+static void podcam_gpio_free(struct gpio_chip *gc, unsigned int offset)
+{
+	struct podcam_gpio *pg = gpiochip_get_data(gc);
+
+	mutex_lock(&pg->lock);
+	if (!--pg->requested && pg->orphaned)
+		queue_work(podcam_wq, &pg->remove_work);
+	mutex_unlock(&pg->lock);
+}
+
 static int podcam_gpio_get_direction(struct gpio_chip *gc,
 				     unsigned int offset)
 {
-	struct podcam_dev *dev = gpiochip_get_data(gc);
+	struct podcam_gpio *pg = gpiochip_get_data(gc);
 
-	if (offset == PODCAM_LINE_FLASH && READ_ONCE(dev->flash_is_out))
+	if (offset == PODCAM_LINE_FLASH && READ_ONCE(pg->flash_is_out))
 		return GPIO_LINE_DIRECTION_OUT;
 	return GPIO_LINE_DIRECTION_IN;
 }
@@ -162,55 +236,97 @@ static int podcam_gpio_get_direction(struct gpio_chip *gc,
 static int podcam_gpio_direction_input(struct gpio_chip *gc,
 				       unsigned int offset)
 {
-	struct podcam_dev *dev = gpiochip_get_data(gc);
+	struct podcam_gpio *pg = gpiochip_get_data(gc);
 
 	if (offset == PODCAM_LINE_FLASH)
-		WRITE_ONCE(dev->flash_is_out, false);
+		WRITE_ONCE(pg->flash_is_out, false);
 	return 0;
+}
+
+static void podcam_gpio_set_flash(struct podcam_gpio *pg, int value)
+{
+	mutex_lock(&pg->lock);
+	if (pg->dev)
+		podcam_video_set_flash(pg->dev, value);
+	mutex_unlock(&pg->lock);
 }
 
 /* The trigger is a button or a sensor output: it cannot be driven. */
 static int podcam_gpio_direction_output(struct gpio_chip *gc,
 					unsigned int offset, int value)
 {
-	struct podcam_dev *dev = gpiochip_get_data(gc);
+	struct podcam_gpio *pg = gpiochip_get_data(gc);
 
 	if (offset != PODCAM_LINE_FLASH)
 		return -EPERM;
 
-	WRITE_ONCE(dev->flash_is_out, true);
-	podcam_video_set_flash(dev, value);
+	WRITE_ONCE(pg->flash_is_out, true);
+	podcam_gpio_set_flash(pg, value);
 	return 0;
 }
 
 static int podcam_gpio_get(struct gpio_chip *gc, unsigned int offset)
 {
-	struct podcam_dev *dev = gpiochip_get_data(gc);
+	struct podcam_gpio *pg = gpiochip_get_data(gc);
+	int value;
 
 	if (offset == PODCAM_LINE_TRIGGER)
-		return READ_ONCE(dev->trigger);
-	return READ_ONCE(dev->flash);
+		return READ_ONCE(pg->trigger);
+
+	mutex_lock(&pg->lock);
+	value = pg->dev ? READ_ONCE(pg->dev->flash) : 0;
+	mutex_unlock(&pg->lock);
+	return value;
 }
 
 static void podcam_gpio_set(struct gpio_chip *gc, unsigned int offset,
 			    int value)
 {
-	struct podcam_dev *dev = gpiochip_get_data(gc);
+	struct podcam_gpio *pg = gpiochip_get_data(gc);
 
 	if (offset == PODCAM_LINE_FLASH)
-		podcam_video_set_flash(dev, value);
+		podcam_gpio_set_flash(pg, value);
+}
+
+/* The camera's GPIO state and interrupt domain, before the chip. */
+int podcam_gpio_alloc(struct podcam_dev *dev)
+{
+	struct podcam_gpio *pg;
+
+	pg = kzalloc(sizeof(*pg), GFP_KERNEL);
+	if (!pg)
+		return -ENOMEM;
+
+	pg->irq = podcam_irq_alloc();
+	if (!pg->irq) {
+		kfree(pg);
+		return -ENOMEM;
+	}
+	kref_init(&pg->ref);
+	mutex_init(&pg->lock);
+	mutex_init(&pg->trigger_lock);
+	INIT_WORK(&pg->remove_work, podcam_gpio_remove_work);
+	pg->dev = dev;
+	pg->flash_is_out = true;
+	snprintf(pg->label, sizeof(pg->label), "podcam-%s", dev->role);
+	dev->gpio = pg;
+	return 0;
+}
+
+/* Drops the camera's reference. */
+void podcam_gpio_put(struct podcam_dev *dev)
+{
+	kref_put(&dev->gpio->ref, podcam_gpio_release);
+	dev->gpio = NULL;
 }
 
 int podcam_gpio_add(struct podcam_dev *dev)
 {
-	struct gpio_chip *gc = &dev->gc;
+	struct podcam_gpio *pg = dev->gpio;
+	struct gpio_chip *gc = &pg->gc;
 	int ret;
 
-	snprintf(dev->gpio_label, sizeof(dev->gpio_label), "podcam-%s",
-		 dev->role);
-	dev->flash_is_out = true;
-
-	gc->label = dev->gpio_label;
+	gc->label = pg->label;
 	gc->parent = &dev->pdev->dev;
 	gc->owner = THIS_MODULE;
 	gc->base = -1;
@@ -218,19 +334,23 @@ int podcam_gpio_add(struct podcam_dev *dev)
 	gc->names = podcam_line_names;
 	/* Setting the flash line takes the control handler's mutex. */
 	gc->can_sleep = true;
+	gc->request = podcam_gpio_request;
+	gc->free = podcam_gpio_free;
 	gc->get_direction = podcam_gpio_get_direction;
 	gc->direction_input = podcam_gpio_direction_input;
 	gc->direction_output = podcam_gpio_direction_output;
 	gc->get = podcam_gpio_get;
 	gc->set = podcam_gpio_set;
 
-	ret = gpiochip_add_data(gc, dev);
+	ret = gpiochip_add_data(gc, pg);
 	if (ret)
 		return ret;
 
-	ret = gpiochip_irqchip_add_domain(gc, dev->irq->domain);
+	ret = gpiochip_irqchip_add_domain(gc, pg->irq->domain);
 	if (ret)
 		goto err_remove_chip;
+
+	kref_get(&pg->ref);
 	return 0;
 
 err_remove_chip:
@@ -238,9 +358,29 @@ err_remove_chip:
 	return ret;
 }
 
+/*
+ * Cuts the chip off from the camera, and removes it now if no line is
+ * requested, or else when the last one is freed.
+ */
 void podcam_gpio_remove(struct podcam_dev *dev)
 {
-	gpiochip_remove(&dev->gc);
+	struct podcam_gpio *pg = dev->gpio;
+	bool busy;
+
+	mutex_lock(&pg->lock);
+	pg->dev = NULL;
+	busy = pg->requested;
+	pg->orphaned = busy;
+	mutex_unlock(&pg->lock);
+
+	if (busy) {
+		dev_info(&dev->pdev->dev,
+			 "GPIO chip %s stays until its lines are released\n",
+			 pg->label);
+		return;
+	}
+	gpiochip_remove(&pg->gc);
+	kref_put(&pg->ref, podcam_gpio_release);
 }
 
 /*
@@ -248,25 +388,25 @@ void podcam_gpio_remove(struct podcam_dev *dev)
  * interrupt's thread handler runs here, in process context, and reads the
  * level back through podcam_gpio_get(), which therefore takes no lock.
  */
-static void podcam_gpio_set_trigger(struct podcam_dev *dev, bool level)
+static void podcam_gpio_set_trigger(struct podcam_gpio *pg, bool level)
 {
 	unsigned int edge = level ? IRQ_TYPE_EDGE_RISING :
 				    IRQ_TYPE_EDGE_FALLING;
 
-	mutex_lock(&dev->trigger_lock);
-	if (level != dev->trigger) {
-		WRITE_ONCE(dev->trigger, level);
-		if (READ_ONCE(dev->irq->type) & edge)
-			handle_nested_irq(dev->irq->virq);
+	mutex_lock(&pg->trigger_lock);
+	if (level != pg->trigger) {
+		WRITE_ONCE(pg->trigger, level);
+		if (READ_ONCE(pg->irq->type) & edge)
+			handle_nested_irq(pg->irq->virq);
 	}
-	mutex_unlock(&dev->trigger_lock);
+	mutex_unlock(&pg->trigger_lock);
 }
 
 static ssize_t podcam_trigger_read(struct file *file, char __user *ubuf,
 				   size_t count, loff_t *ppos)
 {
 	struct podcam_dev *dev = file->private_data;
-	char buf[2] = { READ_ONCE(dev->trigger) ? '1' : '0', '\n' };
+	char buf[2] = { READ_ONCE(dev->gpio->trigger) ? '1' : '0', '\n' };
 
 	return simple_read_from_buffer(ubuf, count, ppos, buf, sizeof(buf));
 }
@@ -283,7 +423,7 @@ static ssize_t podcam_trigger_write(struct file *file,
 	if (ret)
 		return ret;
 
-	podcam_gpio_set_trigger(dev, level);
+	podcam_gpio_set_trigger(dev->gpio, level);
 	return count;
 }
 

@@ -599,10 +599,15 @@ int podcam_scene_prepare(struct podcam_dev *dev)
 				   dev->scene_gen);
 }
 
-/* dev->lock held (control handler); a stream sees the change at once. */
+/*
+ * From the control handler, under the control ioctl's dev->lock; a stream
+ * sees the change from the next frame on.
+ */
 int podcam_scene_set_blur(struct podcam_dev *dev, u32 blur)
 {
 	int ret;
+
+	lockdep_assert_held(&dev->lock);
 
 	if (vb2_is_streaming(&dev->queue)) {
 		ret = podcam_scene_render(dev, dev->image, blur,

@@ -23,9 +23,18 @@ struct podcam_size {
 	u32 height;
 };
 
+/*
+ * YUYV first and the default: Debian 12's v4l2-compliance (v4l-utils
+ * 1.22.1) expects the NV12 description of older kernels ("Y/CbCr 4:2:0",
+ * 6.1 says "Y/UV 4:2:0"), fails the format enumeration there and then
+ * every format test of an NV12 current format. With YUYV first and
+ * current, that one check fails and everything else is tested.
+ */
+#define PODCAM_DEFAULT_FOURCC	V4L2_PIX_FMT_YUYV
+
 static const u32 podcam_formats[] = {
-	V4L2_PIX_FMT_NV12,
 	V4L2_PIX_FMT_YUYV,
+	V4L2_PIX_FMT_NV12,
 };
 
 static const struct podcam_size podcam_sizes[] = {
@@ -128,7 +137,7 @@ static int podcam_try_fmt(struct file *file, void *priv,
 	u32 fourcc = pix->pixelformat;
 
 	if (!podcam_format_valid(fourcc))
-		fourcc = podcam_formats[0];
+		fourcc = PODCAM_DEFAULT_FOURCC;
 	size = v4l2_find_nearest_size(podcam_sizes, ARRAY_SIZE(podcam_sizes),
 				      width, height, pix->width, pix->height);
 	podcam_fill_pix(pix, fourcc, size->width, size->height);
@@ -479,8 +488,11 @@ int podcam_ctrls_init(struct podcam_dev *dev)
 	struct v4l2_ctrl_handler *hdl = &dev->ctrl_handler;
 	int ret;
 
+	/*
+	 * The handler keeps its own lock: the V4L2 core already holds
+	 * dev->lock around the control ioctls, which then take this one.
+	 */
 	v4l2_ctrl_handler_init(hdl, 3);
-	hdl->lock = &dev->lock;
 	dev->ctrl_flash = v4l2_ctrl_new_std(hdl, &podcam_ctrl_ops,
 					    V4L2_CID_ILLUMINATORS_1, 0, 1, 1,
 					    0);
@@ -521,8 +533,8 @@ int podcam_queue_init(struct podcam_dev *dev)
 	if (ret)
 		return ret;
 
-	podcam_fill_pix(&dev->fmt, podcam_formats[0], podcam_sizes[0].width,
-			podcam_sizes[0].height);
+	podcam_fill_pix(&dev->fmt, PODCAM_DEFAULT_FOURCC,
+			podcam_sizes[0].width, podcam_sizes[0].height);
 	dev->interval = 0;
 	dev->period_ns = podcam_period_ns(0);
 	hrtimer_init(&dev->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);

@@ -91,7 +91,7 @@ struct podcam_tpl {
 	u8 *data;
 };
 
-struct podcam_irq;
+struct podcam_gpio;
 
 /**
  * struct podcam_buffer - a capture buffer
@@ -114,10 +114,10 @@ struct podcam_buffer {
  * @ctrl_handler: controls
  * @ctrl_flash: V4L2_CID_ILLUMINATORS_1
  * @debugfs: /sys/kernel/debug/podcam/<role>
- * @lock: serializes the ioctls, the vb2 queue and the controls (it is
- *	the video_device, vb2_queue and control handler lock); protects
- *	@fmt, @interval, @blur, @image, @scene_gen and @fail_streamon, and
- *	writers of @tpl
+ * @lock: serializes the ioctls and the vb2 queue (it is the video_device
+ *	and vb2_queue lock; the control ioctls hold it too, and then the
+ *	control handler's own lock); protects @fmt, @interval, @blur,
+ *	@image, @scene_gen and @fail_streamon, and writers of @tpl
  * @fmt: current format
  * @interval: index of the current frame interval
  * @blur: motion blur strength (control value)
@@ -137,12 +137,7 @@ struct podcam_buffer {
  *	it while streaming
  * @dropped: frame periods without a delivered frame since STREAMON
  * @flash: flash on (control value), read by the frame work and GPIO
- * @gc: the GPIO chip
- * @gpio_label: "podcam-<role>", its label
- * @irq: interrupt domain of the trigger line
- * @trigger_lock: serializes changes of @trigger and their interrupts
- * @trigger: level of the trigger line, read locklessly by the GPIO chip
- * @flash_is_out: direction of the flash line
+ * @gpio: the GPIO chip's state (podcam-gpio.c), which may outlive this
  */
 struct podcam_dev {
 	struct platform_device *pdev;
@@ -178,12 +173,7 @@ struct podcam_dev {
 	atomic64_t dropped;
 	bool flash;
 
-	struct gpio_chip gc;
-	char gpio_label[PODCAM_ROLE_MAX + 8];
-	struct podcam_irq *irq;
-	struct mutex trigger_lock;	/* see above */
-	bool trigger;
-	bool flash_is_out;
+	struct podcam_gpio *gpio;
 };
 
 /* podcam-core.c */
@@ -205,8 +195,8 @@ void podcam_scene_free(struct podcam_dev *dev);
 extern const struct file_operations podcam_scene_fops;
 
 /* podcam-gpio.c */
-int podcam_irq_alloc(struct podcam_dev *dev);
-void podcam_irq_release(struct podcam_dev *dev);
+int podcam_gpio_alloc(struct podcam_dev *dev);
+void podcam_gpio_put(struct podcam_dev *dev);
 int podcam_gpio_add(struct podcam_dev *dev);
 void podcam_gpio_remove(struct podcam_dev *dev);
 void podcam_gpio_exit(void);

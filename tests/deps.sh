@@ -15,6 +15,7 @@ packages=(
 	v4l-utils gpiod dbus nginx-light openssl curl python3
 	valgrind clang libclang-rt-14-dev libimage-exiftool-perl nodejs
 	libssl-dev	# podcam-upload's fault-injecting TLS test server
+	groff-base man-db	# man page lint (tests/host/units.sh)
 )
 
 missing=()

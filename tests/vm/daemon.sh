@@ -233,6 +233,63 @@ check "rebinding: State streaming again" \
 emit courier TBA4002 1 camera s doorbell
 check "and a capture works after" captured TBA4002
 
+# --- a full spool ---------------------------------------------------------
+# intact DIR: every photo in DIR/queue is whole and matches its sha256.
+intact() {
+	python3 - "$1" <<'EOF'
+import hashlib, json, os, sys
+q = sys.argv[1] + "/queue"
+for e in os.listdir(q):
+    m = json.load(open(f"{q}/{e}/meta.json"))
+    if m["sha256"] != hashlib.sha256(open(f"{q}/{e}/photo.jpg", "rb").read()).hexdigest():
+        sys.exit(1)
+EOF
+}
+# fill NAME: Trigger() until it fails; prints the error.
+fill() {
+	local i out
+	for i in $(seq 1 40); do
+		out=$(busctl call org.podcam1 $cam/doorbell org.podcam1.Camera \
+			Trigger 'sa{sv}' "$1$i" 0 2>&1) || { echo "$out"; return 0; }
+	done
+	return 1
+}
+cp /etc/podcam/podcam.conf /tmp/podcam.conf.saved
+sed -i 's/^\[podcamd\]$/[podcamd]\nSpoolMaxBytes=1M/' /etc/podcam/podcam.conf
+systemctl restart podcamd
+wait_until 30 both_streaming
+out=$(fill CAP)
+diag "at the cap: $out"
+check "over SpoolMaxBytes=: SpoolFull on the bus" grep -q SpoolFull <<< "$out"
+check "PhotoSkipped spool-full" \
+	$busmon "$sig" wait 10 PhotoSkipped 2=spool-full
+check "LastError says why" \
+	bash -c "busctl get-property org.podcam1 $cam/doorbell org.podcam1.Camera LastError | grep -q 'quota'"
+check "the journal says so as an error" \
+	bash -c "journalctl -u podcamd -p err -o cat | grep -q 'spool-full'"
+check "every photo stored before is intact" intact $spool
+
+systemctl stop podcamd
+mkdir -p /var/lib/podcam/small
+mount -t tmpfs -o size=1536k,mode=0700,uid=podcam,gid=podcam podcam-small /var/lib/podcam/small
+sed -i 's/^SpoolMaxBytes=1M$/SpoolDir=\/var\/lib\/podcam\/small\nSpoolReserveBytes=0/' /etc/podcam/podcam.conf
+systemctl start podcamd
+wait_until 30 both_streaming
+out=$(fill FULL)
+diag "on a full disk: $out"
+check "a full disk: SpoolFull on the bus" grep -q SpoolFull <<< "$out"
+check "LastError says no space" \
+	bash -c "busctl get-property org.podcam1 $cam/doorbell org.podcam1.Camera LastError | grep -qi 'no space'"
+check "the photos stored before the disk filled are intact" \
+	intact /var/lib/podcam/small
+check "no partial photo is left behind" \
+	[ -z "$(ls -A /var/lib/podcam/small/tmp)" ]
+systemctl stop podcamd
+umount /var/lib/podcam/small
+cp /tmp/podcam.conf.saved /etc/podcam/podcam.conf
+systemctl start podcamd
+wait_until 30 both_streaming
+
 # --- latency ----------------------------------------------------------------
 lat=()
 for i in $(seq 1 20); do

@@ -214,6 +214,33 @@ check "loading the module starts the stopped service" \
 	wait_until 60 systemctl is-active -q podcamd
 check "which streams" wait_until 30 both_streaming
 
+# --- the sandbox, seen from inside -----------------------------------------
+# cg_open CGROUP PATH r|rw: open PATH as root from inside CGROUP, where its
+# device filter applies.
+cg_open() {
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec python3 -c "import os, sys; os.close(os.open(sys.argv[1], os.O_RDWR if sys.argv[2] == \"rw\" else os.O_RDONLY))" "$1" "$2"' "$1" "$2" "$3" 2>/dev/null
+}
+cgroup_of() { echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")"; }
+pid=$(systemctl show -P MainPID podcamd)
+cg=$(cgroup_of "$pid")
+check "in podcamd's cgroup even root cannot open /dev/vda" \
+	bash -c "! $(declare -f cg_open); cg_open $cg /dev/vda r"
+check "but the camera, read-write" cg_open "$cg" /dev/podcam/doorbell rw
+check "and a GPIO chip" cg_open "$cg" "$(ls /dev/gpiochip* | tail -n 1)" rw
+check "podcamd's network namespace has only lo" \
+	[ "$(nsenter -t "$pid" -n ip -o link | awk '{print $2}' | tr -d '\n')" = "lo:" ]
+check "podcamd has no capabilities" \
+	[ "$(awk '/^CapEff|^CapBnd/ {print $2}' /proc/"$pid"/status | sort -u)" = 0000000000000000 ]
+upid=$(systemctl show -P MainPID podcam-upload)
+check "podcam-upload cannot open a camera" \
+	bash -c "! $(declare -f cg_open); cg_open $(cgroup_of "$upid") /dev/podcam/doorbell rw"
+kill -SEGV "$pid"
+check "a crashed podcamd comes back (Restart=on-failure)" \
+	wait_until 30 bash -c "[ \"\$(systemctl show -P MainPID podcamd)\" != $pid ] && systemctl is-active -q podcamd"
+check "and leaves no core dump" \
+	bash -c "! find / -xdev -name 'core*' -newer $state/pending -type f 2>/dev/null | grep -q ."
+check "it streams again" wait_until 40 both_streaming
+
 check "the kernel log is clean" \
 	bash -c "! dmesg | grep -E 'WARNING|BUG|Oops|general protection|driver bug'"
 tap_done
