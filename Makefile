@@ -72,7 +72,7 @@ PROGRAMS := $(strip $(if $(wildcard daemon/main.c),$(BUILD)/podcamd) \
 	$(if $(wildcard daemon/upload-main.c),$(BUILD)/podcam-upload))
 
 .PHONY: all module programs tests clean install install-module \
-	install-programs install-dkms deps check demo checkpatch vm-image
+	install-programs install-dkms deps check demo checkpatch vm-image vimc
 .DELETE_ON_ERROR:
 
 all: module programs tests
@@ -82,7 +82,12 @@ module:
 
 programs: $(PROGRAMS)
 
-tests: $(TEST_BINS)
+tests: $(TEST_BINS) vimc
+
+# vimc.ko for tests/vm/libcamera.sh, from Debian's linux-source; loaded only
+# inside the test VM.
+vimc:
+	BUILD=$(BUILD) tests/vm/vimc-build.sh > /dev/null
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

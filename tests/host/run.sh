@@ -13,6 +13,7 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 status=0
+tests/host/tap-lib.sh || status=1
 # shellcheck disable=SC2086
 "$bin" "${SPOOL_CRASH_ROUNDS:-200}" ${SPOOL_CRASH_SEED:-} || status=1
 tests/host/daemon.sh || status=1

@@ -19,7 +19,7 @@ diag() { echo "# $*"; }
 check() {
 	local name=$1
 	shift
-	if "$@" > /dev/null; then ok "$name"; else not_ok "$name"; fi
+	if "$@" > /dev/null; then ok "$name"; else not_ok "$name"; return 1; fi
 }
 
 require() {
