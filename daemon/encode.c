@@ -7,6 +7,7 @@
 #include <linux/videodev2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <turbojpeg.h>
 
 #include "encode.h"
@@ -26,14 +27,37 @@ struct encoder {
 	bool tj_failed; /* the last error came from TurboJPEG */
 };
 
+/*
+ * The output and scratch buffers are sized for the worst case (8 MiB for
+ * a 1080p JPEG) and mostly never touched: mapped on their own, without
+ * transparent huge pages, so that only the pages an encode writes become
+ * resident, not 2 MiB at a time (docs/image-path.md, "Memory").
+ */
+static uint8_t *buffer_new(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, size, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static void buffer_free(uint8_t *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
 struct encoder *encoder_free(struct encoder *e)
 {
 	if (!e)
 		return NULL;
 	if (e->tj)
 		tjDestroy(e->tj);
-	free(e->out);
-	free(e->scratch);
+	buffer_free(e->out, e->out_size);
+	buffer_free(e->scratch, e->scratch_size);
 	free(e);
 	return NULL;
 }
@@ -62,11 +86,11 @@ int encoder_new(unsigned int max_width, unsigned int max_height,
 	if (jpeg_max == (unsigned long)-1)
 		return -EINVAL;
 	e->out_size = EXIF_ROOM + jpeg_max;
-	e->out = malloc(e->out_size);
+	e->out = buffer_new(e->out_size);
 	e->scratch_size = MAX(
 		planes_scratch_size(V4L2_PIX_FMT_YUYV, max_width, max_height),
 		planes_scratch_size(V4L2_PIX_FMT_NV12, max_width, max_height));
-	e->scratch = malloc(e->scratch_size);
+	e->scratch = buffer_new(e->scratch_size);
 	if (!e->out || !e->scratch)
 		return -ENOMEM;
 

@@ -8,7 +8,7 @@
 #include "sharpness.h"
 #include "util.h"
 
-#if FRAME_MAX_WIDTH / SHARPNESS_STEP * 1020 * 1020 > UINT32_MAX
+#if FRAME_MAX_WIDTH / SHARPNESS_MIN_STEP * 1020 * 1020 > UINT32_MAX
 #error "a row of squares would overflow 32 bits"
 #endif
 
@@ -36,12 +36,13 @@ static _always_inline_ void laplace_pass(const uint8_t *base, size_t stride,
 					 unsigned int height, unsigned int px,
 					 bool rgb, struct laplace_sums *s)
 {
-	unsigned int per_row;
+	unsigned int step, per_row;
 
 	if (width < 3 || height < 3)
 		return;
-	per_row = (width - 2 + SHARPNESS_STEP - 1) / SHARPNESS_STEP;
-	for (unsigned int y = 1; y + 1 < height; y += SHARPNESS_STEP) {
+	step = sharpness_step(width, height);
+	per_row = (width - 2 + step - 1) / step;
+	for (unsigned int y = 1; y + 1 < height; y += step) {
 		const uint8_t *mid = base + (size_t)y * stride;
 		const uint8_t *up = mid - stride, *down = mid + stride;
 		/*
@@ -51,7 +52,7 @@ static _always_inline_ void laplace_pass(const uint8_t *base, size_t stride,
 		int32_t sum = 0;
 		uint32_t sum_sq = 0;
 
-		for (unsigned int x = 1; x + 1 < width; x += SHARPNESS_STEP) {
+		for (unsigned int x = 1; x + 1 < width; x += step) {
 			size_t o = (size_t)x * px;
 			int l = 4 * luma_at(mid + o, rgb) -
 				luma_at(mid + o - px, rgb) -
@@ -65,6 +66,22 @@ static _always_inline_ void laplace_pass(const uint8_t *base, size_t stride,
 		s->sum_sq += sum_sq;
 		s->n += per_row;
 	}
+}
+
+unsigned int sharpness_step(unsigned int width, unsigned int height)
+{
+	uint64_t pixels = (uint64_t)width * height;
+	unsigned int step = SHARPNESS_MIN_STEP;
+
+	/*
+	 * The smallest step whose grid has at most SHARPNESS_SAMPLES points;
+	 * beyond the densest grid an odd one, so that the grid does not fall
+	 * in step with the power-of-two periods of tiles, sensors and
+	 * synthetic scenes.
+	 */
+	while (pixels / ((uint64_t)step * step) > SHARPNESS_SAMPLES)
+		step += step == SHARPNESS_MIN_STEP ? 1 : 2;
+	return step;
 }
 
 int sharpness_score(const struct frame_view *f, double *ret)

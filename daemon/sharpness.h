@@ -5,7 +5,9 @@
  *
  * The score is the variance of the Laplacian (4c - n - s - e - w, taken
  * between neighbouring pixels) of the luma, sampled on every
- * SHARPNESS_STEP-th row and column, in integer arithmetic and one pass.
+ * sharpness_step()-th row and column, in integer arithmetic and one pass:
+ * every 4th up to about 0.1 megapixels, then sparser, so that a frame of
+ * any size costs about SHARPNESS_SAMPLES samples.
  * Blur (motion, focus) removes the fine detail the Laplacian responds to,
  * so a blurred frame scores lower than a sharp one of the same scene; a
  * flat frame scores 0. NV12 and YUYV frames of one picture score the same;
@@ -17,7 +19,12 @@
 
 #include "yuv.h"
 
-#define SHARPNESS_STEP 4
+/* The densest grid, and the samples a large frame is scored on. */
+#define SHARPNESS_MIN_STEP 4
+#define SHARPNESS_SAMPLES 8192
+
+/* The grid step for a width x height frame: >= SHARPNESS_MIN_STEP. */
+unsigned int sharpness_step(unsigned int width, unsigned int height);
 
 /*
  * Scores f into *ret. Only reads the frame. Returns 0 or the errors of

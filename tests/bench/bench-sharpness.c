@@ -61,8 +61,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	printf("sharpness_score, step %d, %zu runs each (ns per frame)\n",
-	       SHARPNESS_STEP, runs);
+	printf("sharpness_score, at most %d samples, %zu runs each (ns per frame)\n",
+	       SHARPNESS_SAMPLES, runs);
 	printf("%-18s %10s %10s %10s %10s %10s\n", "case", "min", "p10",
 	       "median", "p90", "max");
 	for (size_t c = 0; c < ELEMENTSOF(cases); c++) {

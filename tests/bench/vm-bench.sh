@@ -70,6 +70,11 @@ podcamd_cpu=$(((t1 - t0) * 1000 / hz))
 rss=$(awk '/^Rss:/ {print $2}' /proc/$pid/smaps_rollup)
 bufs=$(awk '/^[0-9a-f]+-[0-9a-f]+ .* \/dev\/video/ {v=1; next} /^[0-9a-f]+-[0-9a-f]+ / {v=0} v && /^Rss:/ {s+=$2} END {print s+0}' /proc/$pid/smaps)
 echo "podcamd resident: ${rss} kB, of which frame buffers ${bufs} kB: $((rss - bufs)) kB without them"
+anon=$(awk '/^RssAnon:/ {print $2}' /proc/$pid/status)
+echo "  of those: anonymous ${anon} kB, files (libraries, the program) $((rss - bufs - anon)) kB"
+awk '/^[0-9a-f]+-[0-9a-f]+ / {n=$6; if (n == "") n="[anon]"} /^Rss:/ {r[n]+=$2}
+	END {for (n in r) if (r[n] >= 256 && n !~ /dev.video/) printf "  %6d kB %s\n", r[n], n}' \
+	/proc/$pid/smaps | sort -rn
 
 systemctl stop podcamd
 sleep 1
@@ -96,7 +101,8 @@ oneshot() {
 : > /tmp/fsw
 : > /tmp/ffm
 for i in 1 2 3 4 5; do
-	oneshot fswebcam -d $dev -r 1920x1080 -p NV12 --no-banner -S 0 /tmp/fsw.jpg >> /tmp/fsw
+	# fswebcam knows no NV12: YUYV, the module's other format.
+	oneshot fswebcam -d $dev -r 1920x1080 -p YUYV --no-banner -S 0 /tmp/fsw.jpg >> /tmp/fsw
 	oneshot ffmpeg -y -f v4l2 -input_format nv12 -video_size 1920x1080 \
 		-i $dev -frames:v 1 /tmp/ffm.jpg >> /tmp/ffm
 done

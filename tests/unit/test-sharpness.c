@@ -56,13 +56,15 @@ static void box_blur(uint8_t *p, unsigned int stride, unsigned int w,
 	}
 }
 
-static void check_blur_monotonic(bool dx, bool dy, const char *what)
+static void check_blur_monotonic(unsigned int w, unsigned int h, bool dx,
+				 bool dy, const char *what)
 {
 	static const unsigned int radii[] = { 1, 2, 3, 5, 8 };
 	_cleanup_frame_ struct frame_view f = {};
 	double sharp, prev;
 
-	REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, 1, &f) == 0);
+	tap_diag("%s at %ux%u, grid step %u", what, w, h, sharpness_step(w, h));
+	REQUIRE(scene(V4L2_PIX_FMT_NV12, w, h, 1, &f) == 0);
 	sharp = prev = score(&f);
 	tap_diag("%s: sharp %.1f", what, sharp);
 	REQUIRE(sharp > 100);
@@ -71,7 +73,7 @@ static void check_blur_monotonic(bool dx, bool dy, const char *what)
 		_cleanup_frame_ struct frame_view b = {};
 		double s;
 
-		REQUIRE(scene(V4L2_PIX_FMT_NV12, 640, 480, 1, &b) == 0);
+		REQUIRE(scene(V4L2_PIX_FMT_NV12, w, h, 1, &b) == 0);
 		box_blur(b.data, b.bytesperline, b.width, b.height, radii[i],
 			 dx, dy);
 		s = score(&b);
@@ -91,12 +93,46 @@ static void check_blur_monotonic(bool dx, bool dy, const char *what)
 
 TEST(blur_lowers_score)
 {
-	check_blur_monotonic(true, true, "box blur");
+	check_blur_monotonic(640, 480, true, true, "box blur");
+	check_blur_monotonic(1920, 1080, true, true, "box blur");
+	check_blur_monotonic(2592, 1944, true, true, "box blur");
 }
 
 TEST(motion_blur_lowers_score)
 {
-	check_blur_monotonic(true, false, "horizontal motion blur");
+	check_blur_monotonic(640, 480, true, false, "horizontal motion blur");
+	check_blur_monotonic(1920, 1080, true, false, "horizontal motion blur");
+}
+
+/*
+ * Every 4th pixel up to ~0.1 megapixels, then an odd step for at most
+ * SHARPNESS_SAMPLES samples.
+ */
+TEST(grid_step)
+{
+	static const unsigned int sizes[][2] = {
+		{ 16, 16 }, { 362, 362 }, { 640, 480 }, { 1280, 720 },
+		{ 1920, 1080 }, { 2592, 1944 }, { 8192, 8192 },
+	};
+
+	CHECK_EQ_INT(sharpness_step(16, 16), 4);
+	CHECK_EQ_INT(sharpness_step(362, 362), 4);
+	CHECK_EQ_INT(sharpness_step(1920, 1080), 17);
+	for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
+		unsigned int w = sizes[i][0], h = sizes[i][1];
+		unsigned int step = sharpness_step(w, h);
+		uint64_t px = (uint64_t)w * h;
+
+		CHECK(step >= SHARPNESS_MIN_STEP);
+		if (step > SHARPNESS_MIN_STEP) {
+			/* odd, and the smallest odd step within the budget */
+			CHECK(step % 2 == 1);
+			CHECK(px / ((uint64_t)step * step) <= SHARPNESS_SAMPLES);
+			if (step > SHARPNESS_MIN_STEP + 1)
+				CHECK(px / ((uint64_t)(step - 2) * (step - 2)) >
+				      SHARPNESS_SAMPLES);
+		}
+	}
 }
 
 TEST(flat_frame_scores_zero)
@@ -238,7 +274,7 @@ TEST(known_values)
 					    V4L2_PIX_FMT_YUYV,
 					    V4L2_PIX_FMT_RGB24 };
 
-	REQUIRE(SHARPNESS_STEP == 4);
+	REQUIRE(sharpness_step(16, 16) == 4);
 	for (size_t i = 0; i < ELEMENTSOF(fourccs); i++) {
 		check_known(fourccs[i], 5, 9375);
 		check_known(fourccs[i], 6, 585.9375);
