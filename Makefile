@@ -25,6 +25,7 @@ MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 UDEVDIR ?= $(PREFIX)/lib/udev
 PRESETDIR ?= $(PREFIX)/lib/systemd/system-preset
+PLUGINDIR ?= $(PREFIX)/lib/podcam
 DKMSDIR ?= /usr/src
 DESTDIR ?=
 
@@ -42,6 +43,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wvla \
 	-Wno-missing-field-initializers
 USER_CFLAGS := -std=gnu11 $(WARN) -Wstrict-prototypes -Wmissing-prototypes \
 	-D_GNU_SOURCE -DPODCAM_VERSION='"$(VERSION)"' -fno-common \
+	-DPODCAM_PLUGIN_DIR='"$(PLUGINDIR)"' \
 	-Idaemon $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 USER_CXXFLAGS := -std=gnu++17 $(WARN) -D_GNU_SOURCE -Idaemon \
 	$(shell $(PKG_CONFIG) --cflags $(CXX_PKGS) 2>/dev/null)
@@ -60,9 +62,16 @@ endif
 # library that the programs and the unit tests link against.
 MAIN_SRCS := daemon/main.c daemon/upload-main.c
 LIB_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard daemon/*.c))
-LIB_CXX_SRCS := $(wildcard daemon/*.cpp)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_CXX_SRCS:%.cpp=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libpodcam.a
+
+# The libcamera backend is a plugin that podcamd loads only for a camera
+# that needs it (daemon/capture.c): the C++ file and the C it calls, built
+# position-independent, exporting only capture_libcamera_ops.
+PLUGIN := $(BUILD)/capture-libcamera.so
+PLUGIN_SRCS := daemon/capture-libcamera.cpp daemon/capture-libcamera-pick.c \
+	daemon/yuv.c
+PLUGIN_OBJS := $(patsubst %,$(BUILD)/plugin/%.o,$(basename $(PLUGIN_SRCS)))
 
 # Every tests/*/*.c is one program (unit tests, servers and helpers).
 TEST_SRCS := $(wildcard tests/*/*.c)
@@ -80,9 +89,9 @@ all: module programs tests
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-programs: $(PROGRAMS)
+programs: $(PROGRAMS) $(PLUGIN)
 
-tests: $(TEST_BINS) vimc
+tests: $(TEST_BINS) $(PLUGIN) vimc
 
 # vimc.ko for tests/vm/libcamera.sh, from Debian's linux-source; loaded only
 # inside the test VM.
@@ -97,20 +106,31 @@ $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) $(USER_CXXFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/plugin/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(BUILD)/plugin/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(USER_CXXFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# Linked with the C++ driver so that the libcamera backend can come along.
+$(PLUGIN): $(PLUGIN_OBJS)
+	$(CXX) -shared $(USER_LDFLAGS) -Wl,-z,defs -o $@ $^ \
+		$(CXX_LIBS) $(shell $(PKG_CONFIG) --libs libsystemd) -lm
+
 $(BUILD)/podcamd: $(BUILD)/daemon/main.o $(LIB)
-	$(CXX) $(USER_LDFLAGS) -o $@ $^ $(LIBS) $(CXX_LIBS)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/podcam-upload: $(BUILD)/daemon/upload-main.o $(LIB)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(LIBS)
 
 define test_program
 $(BUILD)/tests/$(notdir $(1:.c=)): $(BUILD)/$(1:.c=.o) $(LIB)
-	$$(CXX) $$(USER_LDFLAGS) -o $$@ $$^ $$(LIBS) $$(CXX_LIBS)
+	$$(CC) $$(USER_LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_program,$(s))))
 
@@ -118,7 +138,7 @@ $(BUILD)/tests/%.o: USER_CFLAGS += -Itests
 # The uploader's fault-injecting HTTPS test server speaks TLS itself.
 $(BUILD)/tests/fault-server: LIBS += $(shell $(PKG_CONFIG) --libs openssl)
 
--include $(shell find $(BUILD)/daemon $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/daemon $(BUILD)/plugin $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
 
 checkpatch:
 	tests/checkpatch.sh
@@ -132,6 +152,7 @@ install-module: module
 install-programs: programs
 	install -d $(DESTDIR)$(SBINDIR)
 	$(if $(PROGRAMS),install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR))
+	install -D -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/capture-libcamera.so
 	install -D -m 0644 udev/71-podcam.rules \
 		$(DESTDIR)$(UDEVDIR)/rules.d/71-podcam.rules
 	install -d $(DESTDIR)$(UNITDIR)

@@ -60,7 +60,12 @@ struct capture {
 };
 
 extern const struct capture_ops capture_v4l2_ops;
-extern const struct capture_ops capture_libcamera_ops;
+/*
+ * In the plugin capture-libcamera.so, which capture.c loads: its one
+ * exported symbol (the plugin is built with -fvisibility=hidden).
+ */
+extern const struct capture_ops capture_libcamera_ops
+	__attribute__((visibility("default")));
 
 /*
  * Opens and starts streaming on the backend cfg asks for (for

@@ -6,7 +6,11 @@
  * streams from vimc).
  */
 
+#include <limits.h>
 #include <linux/videodev2.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "capture-libcamera.h"
 #include "capture.h"
@@ -118,6 +122,25 @@ static struct camera_config config(enum capture_backend backend,
 	};
 }
 
+/*
+ * The plugin next to the tests (build/capture-libcamera.so for
+ * build/tests/test-capture-libcamera), unless the environment names one.
+ */
+static void use_built_plugin(void)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	REQUIRE(n > 0);
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	REQUIRE(slash);
+	*slash = 0;
+	snprintf(path, sizeof(path), "%s/../capture-libcamera.so", exe);
+	setenv("PODCAM_LIBCAMERA_PLUGIN", path, 0);
+}
+
 /* Opens what cfg asks for, which must fail; returns the error. */
 static int open_fails(const struct camera_config *cfg, char **ret_error)
 {
@@ -125,6 +148,7 @@ static int open_fails(const struct camera_config *cfg, char **ret_error)
 	sd_event *event = NULL;
 	int r;
 
+	use_built_plugin();
 	if (sd_event_new(&event) < 0)
 		return 0;
 	r = capture_open(cfg, event, &callbacks, NULL, &c, ret_error);
@@ -174,4 +198,31 @@ TEST(auto_on_a_non_video_device_stays_v4l2)
 	CHECK(open_fails(&cfg, &error) < 0);
 	CHECK(error && strstr(error, "not a V4L2 device"));
 	CHECK(error && !strstr(error, "libcamera"));
+}
+
+/*
+ * Without the plugin (a V4L2-only install, a broken package): a clear
+ * error, not a crash. In a child, because a loaded plugin stays loaded.
+ */
+TEST(missing_plugin)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		struct camera_config cfg = config(CAPTURE_BACKEND_LIBCAMERA,
+						  (char *)"/dev/null", NULL);
+		_cleanup_free_ char *error = NULL;
+		int r;
+
+		setenv("PODCAM_LIBCAMERA_PLUGIN", "/nonexistent/plugin.so", 1);
+		r = open_fails(&cfg, &error);
+		_exit(r == -ELIBACC && error &&
+		      strstr(error, "cannot load the libcamera backend") &&
+		      strstr(error, "/nonexistent/plugin.so") ? 0 : 1);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

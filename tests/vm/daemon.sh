@@ -320,6 +320,14 @@ check "the excess is skipped as rate-limited" \
 rss1=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 diag "VmRSS before the burst ${rss0} kB, after ${rss1} kB"
 check "memory stays bounded" [ $((rss1 - rss0)) -lt 8192 ]
+# SPEC section 9: 8 MiB beyond the frame buffers. What podcamd itself
+# dirtied (heap, stacks, the encoder's buffers; not the frame buffers, not
+# the libraries' code) must fit; docs/podcamd.md has the whole breakdown.
+dirty=$(awk '/^Private_Dirty:/ {print $2}' /proc/$pid/smaps_rollup)
+diag "podcamd's private dirty memory ${dirty} kB"
+check "podcamd's own memory is at most 8 MiB" [ "$dirty" -le 8192 ]
+check "with V4L2 cameras only, libcamera is not loaded" \
+	bash -c "! grep -q 'libcamera\|libstdc++' /proc/$pid/maps"
 
 check "podcamd never restarted" [ "$(systemctl show -P NRestarts podcamd)" = 0 ]
 check "the kernel log is clean" \

@@ -109,6 +109,9 @@ show_journal() { journalctl -u podcamd --no-pager -o cat | tail -30 | sed 's/^/#
 TAP_ON_BAIL=show_journal
 require "podcamd starts with Backend=libcamera" systemctl is-active -q podcamd
 require "the vimc camera is streaming" wait_until 60 state_is vimc streaming
+check "podcamd loaded the libcamera plugin for it" \
+	grep -q /usr/lib/podcam/capture-libcamera.so \
+	"/proc/$(systemctl show -P MainPID podcamd)/maps"
 diag "State $(prop vimc State), Format $(prop vimc Format), LastError $(prop vimc LastError)"
 check "Format names libcamera's RGB format and the size" \
 	grep -Eq '^s "(BGR888|RGB888) 960x540 [0-9]+fps"$' <<< "$(prop vimc Format)"
