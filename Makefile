@@ -32,8 +32,9 @@ DESTDIR ?=
 CC ?= gcc
 CXX ?= g++
 PKG_CONFIG ?= pkg-config
-PKGS := libsystemd libturbojpeg libexif inih json-c libcurl libgpiod libsodium \
-	libcrypto
+# podcamd links no network library; libcurl is podcam-upload's.
+PKGS := libsystemd libturbojpeg libexif inih json-c libgpiod libsodium libcrypto
+UPLOAD_PKGS := libcurl
 CXX_PKGS := libcamera
 
 CFLAGS ?= -O2 -g
@@ -44,11 +45,12 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wvla \
 USER_CFLAGS := -std=gnu11 $(WARN) -Wstrict-prototypes -Wmissing-prototypes \
 	-D_GNU_SOURCE -DPODCAM_VERSION='"$(VERSION)"' -fno-common \
 	-DPODCAM_PLUGIN_DIR='"$(PLUGINDIR)"' \
-	-Idaemon $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+	-Idaemon $(shell $(PKG_CONFIG) --cflags $(PKGS) $(UPLOAD_PKGS) 2>/dev/null)
 USER_CXXFLAGS := -std=gnu++17 $(WARN) -D_GNU_SOURCE -Idaemon \
 	$(shell $(PKG_CONFIG) --cflags $(CXX_PKGS) 2>/dev/null)
 USER_LDFLAGS := -Wl,--as-needed
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+UPLOAD_LIBS := $(shell $(PKG_CONFIG) --libs $(UPLOAD_PKGS) 2>/dev/null)
 CXX_LIBS := $(shell $(PKG_CONFIG) --libs $(CXX_PKGS) 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
@@ -126,11 +128,11 @@ $(BUILD)/podcamd: $(BUILD)/daemon/main.o $(LIB)
 	$(CC) $(USER_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/podcam-upload: $(BUILD)/daemon/upload-main.o $(LIB)
-	$(CC) $(USER_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(LIBS) $(UPLOAD_LIBS)
 
 define test_program
 $(BUILD)/tests/$(notdir $(1:.c=)): $(BUILD)/$(1:.c=.o) $(LIB)
-	$$(CC) $$(USER_LDFLAGS) -o $$@ $$^ $$(LIBS)
+	$$(CC) $$(USER_LDFLAGS) -o $$@ $$^ $$(LIBS) $$(UPLOAD_LIBS)
 endef
 $(foreach s,$(TEST_SRCS),$(eval $(call test_program,$(s))))
 

@@ -5,7 +5,6 @@
  */
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/videodev2.h>
@@ -378,43 +377,70 @@ int conf_parse_mask(const struct conf_key *k, const char *value, void *field,
 	return 0;
 }
 
+#define URL_DIGITS "0123456789"
+#define URL_LETTERS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define URL_NOT_A_URL "not a URL with a host (https://HOST[:PORT][/PATH])"
+
+/*
+ * What is wrong with an endpoint, or NULL: http or https (any case), then
+ * "://", a host (a DNS name or IPv4 address: letters, digits, '-', '.',
+ * '_'; or an IPv6 address in brackets), an optional port 1..65535, an
+ * optional path; no credentials, query or fragment. Checked by hand, not
+ * by libcurl's parser: podcamd reads this file too and links no network
+ * library at all (docs/config.md).
+ */
+static const char *endpoint_problem(const char *url)
+{
+	const char *sep = strstr(url, "://"), *host, *end, *p;
+	size_t scheme = sep ? (size_t)(sep - url) : 0;
+	unsigned long port;
+
+	if (!is_printable(url) || strchr(url, ' ') || !sep || scheme == 0 ||
+	    strspn(url, URL_LETTERS URL_DIGITS "+-.") != scheme)
+		return URL_NOT_A_URL;
+	if (!((scheme == 4 && !strncasecmp(url, "http", 4)) ||
+	      (scheme == 5 && !strncasecmp(url, "https", 5))))
+		return "must be an http(s) URL";
+
+	host = sep + 3;
+	end = host + strcspn(host, "/?#");	/* the authority's end */
+	if (memchr(host, '@', (size_t)(end - host)))
+		return "must not contain credentials; use TokenFile= or "
+		       "ClientCertificate=";
+	if (*host == '[') {
+		p = host + 1 + strspn(host + 1, URL_DIGITS "abcdefABCDEF:.");
+		if (p == host + 1 || p >= end || *p != ']')
+			return URL_NOT_A_URL;
+		p++;
+	} else {
+		p = host + strspn(host, URL_LETTERS URL_DIGITS "-._");
+		if (p == host)
+			return URL_NOT_A_URL;
+	}
+	if (p < end) {
+		if (*p != ':' || end - p < 2 || end - p > 6 ||
+		    strspn(p + 1, URL_DIGITS) != (size_t)(end - p - 1))
+			return URL_NOT_A_URL;
+		port = strtoul(p + 1, NULL, 10);
+		if (port == 0 || port > 65535)
+			return URL_NOT_A_URL;
+	}
+	if (strpbrk(end, "?#"))
+		return "must not have a ?query or #fragment";
+	return NULL;
+}
+
 int conf_parse_url(const struct conf_key *k, const char *value, void *field,
 		   void *base, char *why)
 {
 	_cleanup_free_ char *url = NULL;
-	char *scheme = NULL, *host = NULL, *user = NULL, *query = NULL,
-	     *fragment = NULL;
-	CURLU *u;
-	int r = 0;
+	const char *problem;
 
 	if (!*value)
 		return clear_string(field);
-	u = curl_url();
-	if (!u)
-		return -ENOMEM;
-	if (!is_printable(value) || strchr(value, ' ') ||
-	    curl_url_set(u, CURLUPART_URL, value, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
-		r = conf_why(
-			why,
-			"not a URL with a host (https://HOST[:PORT][/PATH])");
-	else if (!streq(scheme, "https") && !streq(scheme, "http"))
-		r = conf_why(why, "must be an http(s) URL");
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-		r = conf_why(why, "must not contain credentials; use "
-				  "TokenFile= or ClientCertificate=");
-	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
-		 curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK)
-		r = conf_why(why, "must not have a ?query or #fragment");
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(user);
-	curl_free(query);
-	curl_free(fragment);
-	curl_url_cleanup(u);
-	if (r < 0)
-		return r;
+	problem = endpoint_problem(value);
+	if (problem)
+		return conf_why(why, "%s", problem);
 
 	/* Objects go to ENDPOINT/DEVICE/ID.jpg: no trailing slash here. */
 	url = strdup(value);

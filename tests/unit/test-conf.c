@@ -496,6 +496,25 @@ TEST(endpoints)
 		  "must not have a ?query or #fragment" },
 		{ "https://example.com:99999/",
 		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "https://example.com:0/",
+		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "https://example.com:/",
+		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "https://example.com:8a/",
+		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "https://[::1/",
+		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "https://[]/",
+		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "https://ex\\ample.com/",
+		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "://example.com",
+		  "not a URL with a host (https://HOST[:PORT][/PATH])" },
+		{ "https://example.com#top",
+		  "must not have a ?query or #fragment" },
+		{ "https://@example.com",
+		  "must not contain credentials; use TokenFile= or "
+		  "ClientCertificate=" },
 	};
 	_cleanup_(conf_freep) struct podcam_config *c = NULL, *d = NULL;
 	char text[256], want[256];
@@ -513,6 +532,9 @@ TEST(endpoints)
 			 "https://up.example.com:8443/pod"));
 	d = LOAD_OK("[upload]\nEndpoint=http://[::1]:8080\n");
 	CHECK(d && streq(d->upload.endpoint, "http://[::1]:8080"));
+	conf_free(d);
+	d = LOAD_OK("[upload]\nEndpoint=HTTPS://photos.s3.localhost:65535\n");
+	CHECK(d && streq(d->upload.endpoint, "HTTPS://photos.s3.localhost:65535"));
 }
 
 TEST(sections)

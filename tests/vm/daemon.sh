@@ -328,6 +328,8 @@ diag "podcamd's private dirty memory ${dirty} kB"
 check "podcamd's own memory is at most 8 MiB" [ "$dirty" -le 8192 ]
 check "with V4L2 cameras only, libcamera is not loaded" \
 	bash -c "! grep -q 'libcamera\|libstdc++' /proc/$pid/maps"
+check "and podcamd maps no network library (libcurl)" \
+	bash -c "! grep -q 'libcurl' /proc/$pid/maps"
 
 check "podcamd never restarted" [ "$(systemctl show -P NRestarts podcamd)" = 0 ]
 check "the kernel log is clean" \
