@@ -31,7 +31,8 @@ struct encoder {
  * The output and scratch buffers are sized for the worst case (8 MiB for
  * a 1080p JPEG) and mostly never touched: mapped on their own, without
  * transparent huge pages, so that only the pages an encode writes become
- * resident, not 2 MiB at a time (docs/image-path.md, "Memory").
+ * resident, not 2 MiB at a time (docs/podcamd.md, "Measured against
+ * SPEC section 9").
  */
 static uint8_t *buffer_new(size_t size)
 {
