@@ -146,80 +146,79 @@ static void v4l2_release(struct capture *c, unsigned int id)
 		schedule_lost(v, r);
 }
 
+/*
+ * One buffer per wakeup: the watch is level-triggered, so when more are
+ * done the loop comes straight back, and a frame costs one DQBUF, not a
+ * second one that only says EAGAIN.
+ */
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct capture_v4l2 *v = userdata;
+	struct v4l2_buffer b = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+	struct capture_frame f;
+	uint64_t ts, now_mono, now_real;
+	int r;
 
-	for (;;) {
-		struct v4l2_buffer b = {
-			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-			.memory = V4L2_MEMORY_MMAP,
-		};
-		struct capture_frame f;
-		uint64_t ts, now_mono, now_real;
-		int r;
-
-		r = xioctl(v->fd, VIDIOC_DQBUF, &b);
-		if (r == -EAGAIN && !(revents & (EPOLLERR | EPOLLHUP)))
-			return 0;
-		if (r < 0) {
-			/* Unplugged (ENODEV) or broken: the camera decides. */
-			schedule_lost(v, r == -EAGAIN ? -ENODEV : r);
-			return 0;
-		}
-		if (b.index >= v->n_bufs || !v->bufs[b.index].queued) {
-			schedule_lost(v, -EIO);
-			return 0;
-		}
-		v->bufs[b.index].queued = false;
-		v->n_queued--;
-
-		if (b.flags & V4L2_BUF_FLAG_ERROR || b.bytesused == 0) {
-			/* A corrupt frame: straight back to the driver. */
-			r = refill(v);
-			if (r < 0) {
-				schedule_lost(v, r);
-				return 0;
-			}
-			continue;
-		}
-
-		if (v->have_sequence && b.sequence > v->last_sequence + 1)
-			v->gaps += b.sequence - v->last_sequence - 1;
-		v->last_sequence = b.sequence;
-		v->have_sequence = true;
-
-		ts = (uint64_t)b.timestamp.tv_sec * 1000000 +
-		     (uint64_t)b.timestamp.tv_usec;
-		now_mono = clock_usec(CLOCK_MONOTONIC);
-		now_real = clock_usec(CLOCK_REALTIME);
-		f = (struct capture_frame){
-			.id = b.index,
-			.view = {
-				.data = v->bufs[b.index].start,
-				.bytesused = b.bytesused,
-				.pixelformat = v->pixelformat,
-				.width = v->width,
-				.height = v->height,
-				.bytesperline = v->stride,
-			},
-			.mono_usec = ts,
-			.realtime_usec = now_real - MIN(now_real,
-							now_mono - MIN(ts, now_mono)),
-			.sequence = b.sequence,
-		};
-		v->bufs[b.index].held = true;
-
-		/* Feed the driver first, so it never starves while we work. */
-		r = refill(v);
-		if (r < 0) {
-			schedule_lost(v, r);
-			return 0;
-		}
-		v->cb->frame(v->userdata, &f);
-		if (v->defer_lost)
-			return 0;
+	r = xioctl(v->fd, VIDIOC_DQBUF, &b);
+	if (r == -EAGAIN && !(revents & (EPOLLERR | EPOLLHUP)))
+		return 0;
+	if (r < 0) {
+		/* Unplugged (ENODEV) or broken: the camera decides. */
+		schedule_lost(v, r == -EAGAIN ? -ENODEV : r);
+		return 0;
 	}
+	if (b.index >= v->n_bufs || !v->bufs[b.index].queued) {
+		schedule_lost(v, -EIO);
+		return 0;
+	}
+	v->bufs[b.index].queued = false;
+	v->n_queued--;
+
+	if (b.flags & V4L2_BUF_FLAG_ERROR || b.bytesused == 0) {
+		/* A corrupt frame: straight back to the driver. */
+		r = refill(v);
+		if (r < 0)
+			schedule_lost(v, r);
+		return 0;
+	}
+
+	if (v->have_sequence && b.sequence > v->last_sequence + 1)
+		v->gaps += b.sequence - v->last_sequence - 1;
+	v->last_sequence = b.sequence;
+	v->have_sequence = true;
+
+	ts = (uint64_t)b.timestamp.tv_sec * 1000000 +
+	     (uint64_t)b.timestamp.tv_usec;
+	now_mono = clock_usec(CLOCK_MONOTONIC);
+	now_real = clock_usec(CLOCK_REALTIME);
+	f = (struct capture_frame){
+		.id = b.index,
+		.view = {
+			.data = v->bufs[b.index].start,
+			.bytesused = b.bytesused,
+			.pixelformat = v->pixelformat,
+			.width = v->width,
+			.height = v->height,
+			.bytesperline = v->stride,
+		},
+		.mono_usec = ts,
+		.realtime_usec = now_real - MIN(now_real,
+						now_mono - MIN(ts, now_mono)),
+		.sequence = b.sequence,
+	};
+	v->bufs[b.index].held = true;
+
+	/* Feed the driver first, so it never starves while we work. */
+	r = refill(v);
+	if (r < 0) {
+		schedule_lost(v, r);
+		return 0;
+	}
+	v->cb->frame(v->userdata, &f);
+	return 0;
 }
 
 static const char *v4l2_format(struct capture *c)
