@@ -256,17 +256,24 @@ fill() {
 	done
 	return 1
 }
+# spool_full WHAT TAG WHY: Trigger() until the spool refuses; it must
+# refuse with spool-full, and LastError must say WHY.
+spool_full() {
+	local out
+	out=$(fill "$2")
+	diag "$1: $out"
+	check "$1: Trigger() fails with spool-full" \
+		grep -q "failed: spool-full" <<< "$out"
+	check "$1: LastError says $3" bash -c "busctl get-property org.podcam1 \
+		$cam/doorbell org.podcam1.Camera LastError | grep -qi '$3'"
+}
 cp /etc/podcam/podcam.conf /tmp/podcam.conf.saved
 sed -i 's/^\[podcamd\]$/[podcamd]\nSpoolMaxBytes=1M/' /etc/podcam/podcam.conf
 systemctl restart podcamd
 wait_until 30 both_streaming
-out=$(fill CAP)
-diag "at the cap: $out"
-check "over SpoolMaxBytes=: Trigger() fails with spool-full" grep -q "failed: spool-full" <<< "$out"
+spool_full "over SpoolMaxBytes=" CAP quota
 check "PhotoSkipped spool-full" \
 	$busmon "$sig" wait 10 PhotoSkipped 2=spool-full
-check "LastError says why" \
-	bash -c "busctl get-property org.podcam1 $cam/doorbell org.podcam1.Camera LastError | grep -q 'quota'"
 check "the journal says so as an error" \
 	bash -c "journalctl -u podcamd -p err -o cat | grep -q 'spool-full'"
 check "every photo stored before is intact" intact $spool
@@ -277,11 +284,7 @@ mount -t tmpfs -o size=1536k,mode=0700,uid=podcam,gid=podcam podcam-small /var/l
 sed -i 's/^SpoolMaxBytes=1M$/SpoolDir=\/var\/lib\/podcam\/small\nSpoolReserveBytes=0/' /etc/podcam/podcam.conf
 systemctl start podcamd
 wait_until 30 both_streaming
-out=$(fill FULL)
-diag "on a full disk: $out"
-check "a full disk: Trigger() fails with spool-full" grep -q "failed: spool-full" <<< "$out"
-check "LastError says no space" \
-	bash -c "busctl get-property org.podcam1 $cam/doorbell org.podcam1.Camera LastError | grep -qi 'no space'"
+spool_full "a full disk" FULL "no space"
 check "the photos stored before the disk filled are intact" \
 	intact /var/lib/podcam/small
 check "no partial photo is left behind" \
